@@ -1,0 +1,152 @@
+# netstack - a TCP/IP stack in user space.
+#
+#   make              libnetstack.a, libnetstack.so, netstack.pc, netstackd, tools
+#   make test         all tests, plain and under ASan+UBSan, plus `make portable`
+#   make portable     core compiled against C11 + POSIX headers only
+#   make demo         netstackd in a private namespace answering ping/curl/nc
+#   make bench        benchmarks (kernel reference side by side)
+#   make fuzz         libFuzzer targets (clang); make fuzz-smoke runs each briefly
+#   make install PREFIX=/usr/local
+#
+# Every target installs missing Debian packages first (tests/deps.sh).
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+BUILD    ?= build
+V        ?= normal
+SONAME    = libnetstack.so.0
+VERSION   = 0.1.0
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla
+CFLAGS_normal := -O2 -g
+CFLAGS_asan   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_asan  := -fsanitize=address,undefined
+CFLAGS_BASE   := $(WARN) -D_POSIX_C_SOURCE=200809L -pthread -fPIC -I. -Inetstack $(CFLAGS_$(V)) $(EXTRA_CFLAGS)
+LIBS     := -lurcu-bp -lurcu-cds -lpthread
+TOOL_LIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lpcap
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+
+OUT      := $(BUILD)/$(V)
+
+PORTABLE_DIRS := netstack ipv4 ipv6 tcp udp
+LIB_DIRS := $(PORTABLE_DIRS) link tap
+LIB_SRCS := $(filter-out netstack/platform_posix.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+
+NETSTACKD_SRCS := $(wildcard tap/netstackd/*.c)
+NETSTACKD_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(NETSTACKD_SRCS))
+REPLAY_SRCS := $(wildcard tests/replay/tool/*.c)
+REPLAY_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(REPLAY_SRCS))
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+TEST_HELPER_SRCS := $(wildcard tests/unit/helpers/*.c)
+TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(TEST_HELPER_SRCS))
+
+BINS := $(OUT)/netstackd
+ifneq ($(REPLAY_SRCS),)
+BINS += $(OUT)/pcap-replay
+endif
+
+.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory V=normal build-all
+	@ln -sf $(OUT)/libnetstack.a $(OUT)/netstackd . 2>/dev/null || true
+	@cp -f $(BUILD)/normal/libnetstack.a $(BUILD)/normal/libnetstack.so.$(VERSION) $(BUILD)/normal/netstack.pc . 2>/dev/null; \
+	 ln -sf libnetstack.so.$(VERSION) libnetstack.so; ln -sf libnetstack.so.$(VERSION) $(SONAME); \
+	 rm -f netstackd; ln -sf $(BUILD)/normal/netstackd netstackd; \
+	 if [ -e $(BUILD)/normal/pcap-replay ]; then ln -sf $(BUILD)/normal/pcap-replay pcap-replay; fi
+
+deps:
+	@sh tests/deps.sh build
+
+.PHONY: build-all
+build-all: $(OUT)/libnetstack.a $(OUT)/libnetstack.so.$(VERSION) $(OUT)/netstack.pc $(BINS) $(TEST_BINS)
+
+$(OUT)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/libnetstack.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/libnetstack.so.$(VERSION): $(LIB_OBJS) netstack/libnetstack.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=netstack/libnetstack.map \
+		$(LDFLAGS_$(V)) -o $@ $(LIB_OBJS) $(LIBS) $(TOOL_LIBS)
+
+$(OUT)/netstack.pc: netstack/netstack.pc.in
+	@mkdir -p $(OUT)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(OUT)/netstackd: $(NETSTACKD_OBJS) $(OUT)/libnetstack.a
+	$(CC) $(LDFLAGS_$(V)) -o $@ $(NETSTACKD_OBJS) $(OUT)/libnetstack.a $(LIBS) $(TOOL_LIBS)
+
+$(OUT)/pcap-replay: $(REPLAY_OBJS) $(OUT)/libnetstack.a
+	$(CC) $(LDFLAGS_$(V)) -o $@ $(REPLAY_OBJS) $(OUT)/libnetstack.a $(LIBS) $(TOOL_LIBS)
+
+$(OUT)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(OUT)/libnetstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -Itests/unit $(LDFLAGS_$(V)) -o $@ $< $(TEST_HELPER_OBJS) \
+		$(OUT)/libnetstack.a -lcmocka $(LIBS) $(TOOL_LIBS)
+
+-include $(LIB_OBJS:.o=.d) $(NETSTACKD_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d) $(TEST_HELPER_OBJS:.o=.d)
+
+# ---- tests -------------------------------------------------------------------
+
+test: deps
+	@$(MAKE) --no-print-directory portable
+	@$(MAKE) --no-print-directory V=normal build-all
+	@$(MAKE) --no-print-directory V=asan build-all
+	@sh tests/run.sh $(BUILD)/normal $(BUILD)/asan
+
+test-normal: deps
+	@$(MAKE) --no-print-directory V=normal build-all
+	@sh tests/run.sh $(BUILD)/normal
+
+test-asan: deps
+	@$(MAKE) --no-print-directory V=asan build-all
+	@sh tests/run.sh $(BUILD)/asan
+
+# Core compiled with C11 + POSIX only: no Linux headers, no epoll/eventfd,
+# no feature macros beyond _POSIX_C_SOURCE, the portable platform file.
+PORTABLE_SRCS := $(foreach d,$(PORTABLE_DIRS),$(wildcard $(d)/*.c))
+portable:
+	@echo "portable: checking $(PORTABLE_DIRS) for Linux-only code"
+	@if grep -nE '#[[:space:]]*include[[:space:]]*<(linux/|sys/epoll|sys/eventfd|sys/random|net/if\.h|netpacket/)|_GNU_SOURCE|_DEFAULT_SOURCE|_BSD_SOURCE|\b(epoll_[a-z]+|eventfd|getrandom|accept4|pipe2|sendmmsg|recvmmsg)[[:space:]]*\(' \
+		$(foreach d,$(PORTABLE_DIRS),$(d)/*.c $(d)/*.h) 2>/dev/null; then \
+		echo "portable: FAILED (Linux-only code above)"; exit 1; fi
+	@mkdir -p $(BUILD)/portable
+	@set -e; for f in $(PORTABLE_SRCS); do \
+		$(CC) -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L -U__linux__ \
+			-I. -Inetstack -c $$f -o $(BUILD)/portable/$$(echo $$f | tr / _).o; done
+	@rm -f $(BUILD)/portable/libcore.a; ar rcs $(BUILD)/portable/libcore.a $(BUILD)/portable/*.o
+	@echo "portable: OK ($(words $(PORTABLE_SRCS)) files)"
+
+demo: all
+	@sh tests/demo.sh
+
+bench: all
+	@sh tests/bench/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -C fuzz
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -C fuzz smoke
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/netstack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/normal/libnetstack.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/normal/libnetstack.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnetstack.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libnetstack.so
+	install -m 644 netstack/netstack.h netstack/ns_abi.h netstack/pkt.h netstack/link.h $(DESTDIR)$(PREFIX)/include/netstack/
+	install -m 644 $(BUILD)/normal/netstack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/normal/netstackd $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD) libnetstack.a libnetstack.so libnetstack.so.* netstack.pc netstackd pcap-replay
+	-@$(MAKE) --no-print-directory -C fuzz clean 2>/dev/null || true

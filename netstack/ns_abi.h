@@ -1,0 +1,179 @@
+/*
+ * netstack/ns_abi.h - Linux ABI numbers used by the public API.
+ *
+ * Values are Linux's on every OS (a sandbox passes its guest's numbers
+ * through).  On Linux, tests/unit/test_abi.c checks them against the host's
+ * headers.
+ */
+#ifndef NS_ABI_H
+#define NS_ABI_H
+
+/* errno */
+#define NS_EPERM 1
+#define NS_ENOENT 2
+#define NS_EINTR 4
+#define NS_EIO 5
+#define NS_EBADF 9
+#define NS_EAGAIN 11
+#define NS_EWOULDBLOCK NS_EAGAIN
+#define NS_ENOMEM 12
+#define NS_EACCES 13
+#define NS_EFAULT 14
+#define NS_ESRCH 3
+#define NS_EBUSY 16
+#define NS_EEXIST 17
+#define NS_ENODEV 19
+#define NS_EINVAL 22
+#define NS_ENFILE 23
+#define NS_EMFILE 24
+#define NS_ENOSPC 28
+#define NS_EPIPE 32
+#define NS_ERANGE 34
+#define NS_ENOSYS 38
+#define NS_ENOPROTOOPT 92
+#define NS_EPROTONOSUPPORT 93
+#define NS_ESOCKTNOSUPPORT 94
+#define NS_EOPNOTSUPP 95
+#define NS_EPFNOSUPPORT 96
+#define NS_EAFNOSUPPORT 97
+#define NS_EADDRINUSE 98
+#define NS_EADDRNOTAVAIL 99
+#define NS_ENETDOWN 100
+#define NS_ENETUNREACH 101
+#define NS_ENETRESET 102
+#define NS_ECONNABORTED 103
+#define NS_ECONNRESET 104
+#define NS_ENOBUFS 105
+#define NS_EISCONN 106
+#define NS_ENOTCONN 107
+#define NS_ESHUTDOWN 108
+#define NS_ETIMEDOUT 110
+#define NS_ECONNREFUSED 111
+#define NS_EHOSTDOWN 112
+#define NS_EHOSTUNREACH 113
+#define NS_EALREADY 114
+#define NS_EINPROGRESS 115
+#define NS_EMSGSIZE 90
+#define NS_EDESTADDRREQ 89
+#define NS_ENOTSOCK 88
+#define NS_EPROTOTYPE 91
+#define NS_EBADMSG 74
+#define NS_EPROTO 71
+#define NS_ENODATA 61
+
+/* families, types */
+#define NS_AF_UNSPEC 0
+#define NS_AF_INET 2
+#define NS_AF_INET6 10
+#define NS_SOCK_STREAM 1
+#define NS_SOCK_DGRAM 2
+#define NS_SOCK_RAW 3
+#define NS_SOCK_NONBLOCK 04000
+#define NS_SOCK_CLOEXEC 02000000
+#define NS_IPPROTO_IP 0
+#define NS_IPPROTO_ICMP 1
+#define NS_IPPROTO_TCP 6
+#define NS_IPPROTO_UDP 17
+#define NS_IPPROTO_IPV6 41
+#define NS_IPPROTO_ICMPV6 58
+
+/* send/recv flags */
+#define NS_MSG_OOB 0x1
+#define NS_MSG_PEEK 0x2
+#define NS_MSG_DONTROUTE 0x4
+#define NS_MSG_CTRUNC 0x8
+#define NS_MSG_TRUNC 0x20
+#define NS_MSG_DONTWAIT 0x40
+#define NS_MSG_EOR 0x80
+#define NS_MSG_WAITALL 0x100
+#define NS_MSG_ERRQUEUE 0x2000
+#define NS_MSG_NOSIGNAL 0x4000
+#define NS_MSG_MORE 0x8000
+
+/* shutdown */
+#define NS_SHUT_RD 0
+#define NS_SHUT_WR 1
+#define NS_SHUT_RDWR 2
+
+/* levels and SOL_SOCKET options */
+#define NS_SOL_SOCKET 1
+#define NS_SO_DEBUG 1
+#define NS_SO_REUSEADDR 2
+#define NS_SO_TYPE 3
+#define NS_SO_ERROR 4
+#define NS_SO_DONTROUTE 5
+#define NS_SO_BROADCAST 6
+#define NS_SO_SNDBUF 7
+#define NS_SO_RCVBUF 8
+#define NS_SO_KEEPALIVE 9
+#define NS_SO_OOBINLINE 10
+#define NS_SO_LINGER 13
+#define NS_SO_REUSEPORT 15
+#define NS_SO_RCVLOWAT 18
+#define NS_SO_SNDLOWAT 19
+#define NS_SO_RCVTIMEO 20
+#define NS_SO_SNDTIMEO 21
+#define NS_SO_ACCEPTCONN 30
+#define NS_SO_SNDBUFFORCE 32
+#define NS_SO_RCVBUFFORCE 33
+#define NS_SO_PROTOCOL 38
+#define NS_SO_DOMAIN 39
+
+/* IPPROTO_IP options */
+#define NS_IP_TOS 1
+#define NS_IP_TTL 2
+#define NS_IP_HDRINCL 3
+#define NS_IP_PKTINFO 8
+#define NS_IP_MTU_DISCOVER 10
+#define NS_IP_RECVERR 11
+#define NS_IP_RECVTTL 12
+#define NS_IP_MTU 14
+#define NS_IP_PMTUDISC_DONT 0
+#define NS_IP_PMTUDISC_WANT 1
+#define NS_IP_PMTUDISC_DO 2
+#define NS_IP_PMTUDISC_PROBE 3
+
+/* IPPROTO_IPV6 options */
+#define NS_IPV6_UNICAST_HOPS 16
+#define NS_IPV6_V6ONLY 26
+#define NS_IPV6_RECVPKTINFO 49
+#define NS_IPV6_PKTINFO 50
+#define NS_IPV6_TCLASS 67
+
+/* IPPROTO_TCP options */
+#define NS_TCP_NODELAY 1
+#define NS_TCP_MAXSEG 2
+#define NS_TCP_CORK 3
+#define NS_TCP_KEEPIDLE 4
+#define NS_TCP_KEEPINTVL 5
+#define NS_TCP_KEEPCNT 6
+#define NS_TCP_SYNCNT 7
+#define NS_TCP_LINGER2 8
+#define NS_TCP_DEFER_ACCEPT 9
+#define NS_TCP_WINDOW_CLAMP 10
+#define NS_TCP_INFO 11
+#define NS_TCP_QUICKACK 12
+#define NS_TCP_CONGESTION 13
+#define NS_TCP_USER_TIMEOUT 18
+
+/* poll bits */
+#define NS_POLLIN 0x001
+#define NS_POLLPRI 0x002
+#define NS_POLLOUT 0x004
+#define NS_POLLERR 0x008
+#define NS_POLLHUP 0x010
+#define NS_POLLNVAL 0x020
+#define NS_POLLRDNORM 0x040
+#define NS_POLLWRNORM 0x100
+#define NS_POLLRDHUP 0x2000
+
+/* ioctl / fcntl */
+#define NS_FIONREAD 0x541B
+#define NS_SIOCINQ NS_FIONREAD
+#define NS_SIOCOUTQ 0x5411
+#define NS_FIONBIO 0x5421
+#define NS_F_GETFL 3
+#define NS_F_SETFL 4
+#define NS_O_NONBLOCK 04000
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * netstack/pkt.c - packet buffer allocation, reference counting, copies,
+ * and the stack-wide memory pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+#define PKT_ALIGN 64u
+
+struct ns_pool *ns_stack_pool(struct ns_stack *stk) { return stk ? &stk->pool : NULL; }
+
+struct ns_pkt *ns_pkt_alloc(struct ns_pool *pool, size_t headroom, size_t len)
+{
+	if (headroom + len > (1u << 20))
+		return NULL;
+	size_t cap = (headroom + len + PKT_ALIGN - 1) & ~(size_t)(PKT_ALIGN - 1);
+	size_t truesize = sizeof(struct ns_pkt) + cap;
+	if (pool) {
+		uint64_t used = atomic_fetch_add(&pool->used, truesize) + truesize;
+		if (pool->limit && used > pool->limit) {
+			atomic_fetch_sub(&pool->used, truesize);
+			atomic_fetch_add(&pool->fail, 1);
+			return NULL;
+		}
+	}
+	struct ns_pkt *p = malloc(sizeof(*p) + cap);
+	if (!p) {
+		if (pool) {
+			atomic_fetch_sub(&pool->used, truesize);
+			atomic_fetch_add(&pool->fail, 1);
+		}
+		return NULL;
+	}
+	memset(p, 0, sizeof(*p));
+	atomic_init(&p->refs, 1);
+	p->head = (uint8_t *)(p + 1);
+	p->cap = (uint32_t)cap;
+	p->data = (uint32_t)headroom;
+	p->tail = (uint32_t)(headroom + len);
+	p->truesize = (uint32_t)truesize;
+	p->pool = pool;
+	if (pool)
+		atomic_fetch_add(&pool->live, 1);
+	return p;
+}
+
+struct ns_pkt *ns_pkt_ref(struct ns_pkt *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return p;
+}
+
+void ns_pkt_unref(struct ns_pkt *p)
+{
+	if (!p)
+		return;
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (p->pool) {
+		atomic_fetch_sub(&p->pool->used, p->truesize);
+		atomic_fetch_sub(&p->pool->live, 1);
+	}
+	free(p);
+}
+
+void ns_pkt_unref_chain(struct ns_pkt *p)
+{
+	while (p) {
+		struct ns_pkt *n = p->next;
+		ns_pkt_unref(p);
+		p = n;
+	}
+}
+
+struct ns_pkt *ns_pkt_copy(struct ns_pkt *p, size_t headroom)
+{
+	uint32_t len = ns_pkt_len(p);
+	struct ns_pkt *c = ns_pkt_alloc(p->pool, headroom, len);
+	if (!c)
+		return NULL;
+	memcpy(ns_pkt_data(c), ns_pkt_data(p), len);
+	/* header offsets move with the data */
+	int64_t delta = (int64_t)c->data - (int64_t)p->data;
+	c->l2 = (uint32_t)((int64_t)p->l2 + delta);
+	c->l3 = (uint32_t)((int64_t)p->l3 + delta);
+	c->l4 = (uint32_t)((int64_t)p->l4 + delta);
+	if (p->l2 < p->data)
+		c->l2 = c->data;
+	if (p->l3 < p->data)
+		c->l3 = c->data;
+	if (p->l4 < p->data)
+		c->l4 = c->data;
+	c->nic = p->nic;
+	c->ethertype = p->ethertype;
+	c->csum = p->csum;
+	c->gso_type = p->gso_type;
+	c->gso_size = p->gso_size;
+	c->csum_start = p->csum_start;
+	c->csum_off = p->csum_off;
+	c->pkt_type = p->pkt_type;
+	c->hash = p->hash;
+	c->tstamp = p->tstamp;
+	return c;
+}
+
+struct ns_pkt *ns_pkt_unshare(struct ns_pkt *p)
+{
+	if (atomic_load(&p->refs) == 1)
+		return p;
+	struct ns_pkt *c = ns_pkt_copy(p, ns_pkt_headroom(p));
+	ns_pkt_unref(p);
+	return c;
+}

@@ -1,0 +1,137 @@
+/*
+ * netstack/sock.h - the generic socket layer (netstack/socket.c) and the
+ * interface a transport protocol implements (udp/, tcp/).
+ *
+ * socket.c owns the descriptor table, reference counting, the socket-level
+ * options every protocol shares (SOL_SOCKET), blocking (protocols are
+ * nonblocking only: they return -EAGAIN and socket.c waits on sk->cv for
+ * the events, honouring SO_RCVTIMEO/SO_SNDTIMEO and O_NONBLOCK), readiness
+ * waiters and the per-socket eventfd.
+ *
+ * Locking: sk->mu protects the socket and its protocol state.  Protocol
+ * ops are called WITHOUT sk->mu and take it themselves; receive paths and
+ * timers take it too.  After changing anything that affects readiness,
+ * the protocol calls ns__sock_wake_locked(sk) with sk->mu held.
+ * Lock order: sk->mu, then protocol table locks, then the timer heap lock.
+ * A listener's mu is taken before a child's mu.
+ */
+#ifndef NS_SOCK_H
+#define NS_SOCK_H
+
+#include "core.h"
+
+struct ns_sock;
+struct msghdr;
+
+struct ns_proto_ops {
+	int (*bind)(struct ns_sock *sk, const struct sockaddr *a, socklen_t len);
+	int (*connect)(struct ns_sock *sk, const struct sockaddr *a, socklen_t len);
+	int (*listen)(struct ns_sock *sk, int backlog);
+	/* Returns a new socket (one reference, not yet in the table) or NULL with *err set. */
+	struct ns_sock *(*accept)(struct ns_sock *sk, int *err);
+	ssize_t (*sendmsg)(struct ns_sock *sk, const struct msghdr *m, int flags);
+	ssize_t (*recvmsg)(struct ns_sock *sk, struct msghdr *m, int flags);
+	int (*shutdown)(struct ns_sock *sk, int how);
+	/* Descriptor closed: start the protocol close (FIN, RST, linger...). */
+	void (*close)(struct ns_sock *sk);
+	/* Last reference gone: free protocol state (no lock held). */
+	void (*destroy)(struct ns_sock *sk);
+	int (*getname)(struct ns_sock *sk, struct sockaddr *a, socklen_t *len, bool peer);
+	/* Levels other than SOL_SOCKET, and SOL_SOCKET options socket.c passes down
+	 * after storing them (SO_KEEPALIVE, SO_LINGER, SO_SNDBUF, SO_RCVBUF...). */
+	int (*setsockopt)(struct ns_sock *sk, int level, int name, const void *v, socklen_t len);
+	int (*getsockopt)(struct ns_sock *sk, int level, int name, void *v, socklen_t *len);
+	/* Current readiness, NS_POLL* bits; called with sk->mu held. */
+	int (*poll_locked)(struct ns_sock *sk);
+	int (*ioctl)(struct ns_sock *sk, unsigned long req, void *arg);
+};
+
+struct ns_waiter {
+	struct ns_waiter *next;
+	int id, mask;
+	ns_waiter_fn fn;
+	void *ctx;
+};
+
+struct ns_sock {
+	struct urcu_ref ref;
+	struct ns_stack *stk;
+	const struct ns_proto_ops *ops;
+	int fd;                         /* -1 until installed / after close */
+	int domain, type, protocol;     /* NS_AF_*, NS_SOCK_*, NS_IPPROTO_* */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;              /* broadcast by ns__sock_wake_locked */
+
+	/* SOL_SOCKET state (under mu) */
+	bool nonblock;
+	bool reuseaddr, reuseport, broadcast, keepalive, oobinline;
+	bool linger_on;
+	int linger_sec;
+	int sndbuf, rcvbuf;             /* as getsockopt reports them (Linux doubles the set value) */
+	bool sndbuf_locked, rcvbuf_locked;
+	int rcvlowat;
+	uint64_t rcvtimeo_ns, sndtimeo_ns;   /* 0: forever */
+	int err;                        /* pending SO_ERROR (positive errno), 0 if none */
+	int bound_nic;                  /* SO_BINDTODEVICE */
+	bool v6only;                    /* IPV6_V6ONLY */
+
+	/* readiness */
+	struct ns_waiter *waiters;
+	int next_waiter_id;
+	struct ns_wakeup *efd;          /* opt-in eventfd / pipe */
+	int efd_mask;
+	bool efd_set;
+	int last_mask;
+
+	/* memory accounting: bytes of packets queued on this socket */
+	uint32_t rmem, wmem;
+
+	void *proto;                    /* protocol private state */
+};
+
+/* Allocates a socket with one reference; ops->destroy frees proto state. */
+struct ns_sock *ns__sock_alloc(struct ns_stack *stk, const struct ns_proto_ops *ops,
+			       int domain, int type, int protocol);
+static inline void ns__sock_get(struct ns_sock *sk) { urcu_ref_get(&sk->ref); }
+void ns__sock_put(struct ns_sock *sk);
+/* Installs sk in the descriptor table (takes the caller's reference); returns fd or -EMFILE. */
+int ns__sock_install(struct ns_stack *stk, struct ns_sock *sk);
+
+/* Readiness changed: wakes blocked callers, runs waiters, updates the eventfd. */
+void ns__sock_wake_locked(struct ns_sock *sk);
+/* Records a pending error (SO_ERROR) and wakes. */
+void ns__sock_set_err_locked(struct ns_sock *sk, int err);
+/* Takes and clears the pending error (0 if none). */
+int ns__sock_take_err_locked(struct ns_sock *sk);
+
+/*
+ * Waits with sk->mu held until ops->poll_locked(sk) & mask, the deadline
+ * (absolute, real monotonic ns; 0 = forever) passes (-EAGAIN) or the stack
+ * stops.  Used by protocols that must wait inside an op (connect, linger).
+ */
+int ns__sock_wait_locked(struct ns_sock *sk, int mask, uint64_t deadline);
+
+
+/* sockaddr helpers: parse into ns_addr/port (host order); -EINVAL / -EAFNOSUPPORT. */
+int ns__sockaddr_parse(const struct sockaddr *sa, socklen_t len, int want_family,
+		       struct ns_addr *a, uint16_t *port);
+/* Fills a sockaddr_in/in6 of family (v4 addresses map to ::ffff:a.b.c.d on AF_INET6). */
+socklen_t ns__sockaddr_fill(struct sockaddr *sa, socklen_t len, int family,
+			    const struct ns_addr *a, uint16_t port);
+
+/* Linux's sysctl-like defaults shared by protocols. */
+#define NS_RMEM_DEFAULT 212992
+#define NS_WMEM_DEFAULT 212992
+#define NS_RMEM_MAX 212992
+#define NS_WMEM_MAX 212992
+#define NS_SOCK_MIN_SNDBUF 4608
+#define NS_SOCK_MIN_RCVBUF 2304
+
+/* Protocol constructors (udp/, tcp/): create the protocol state of sk. */
+int ns__udp_sock_init(struct ns_sock *sk);
+int ns__tcp_sock_init(struct ns_sock *sk);
+extern const struct ns_proto_ops ns__udp_ops;
+extern const struct ns_proto_ops ns__tcp_ops;
+
+#endif
