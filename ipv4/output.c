@@ -157,13 +157,7 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 {
 	pkt->l3 = pkt->data;
 	pkt->nic = nic->id;
-	if (pkt->csum == NS_CSUM_PARTIAL && !(nic->link->caps & NS_LINK_CAP_TX_CSUM)) {
-		/* complete in software; csum_start counts from the L4 header */
-		uint32_t ihl = ns_ip4_ihl(ns_pkt_data(pkt));
-		pkt->data += ihl;
-		ns__ipv4_csum_finish(pkt);
-		pkt->data -= ihl;
-	}
+	/* partial checksums and GSO are completed for the link by ns__nic_write */
 	if (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK))
 		return ns__eth_output(nic, pkt, nic->mac, NS_ETHERTYPE_IPV4);
 	uint32_t dst = ns_ip4_dst(ns_pkt_data(pkt));
@@ -202,8 +196,6 @@ static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 		pkt = cp;
 		h = ns_pkt_push(pkt, NS_IPV4_HLEN);
 	}
-	if (pkt->csum == NS_CSUM_PARTIAL)
-		pkt->csum_start = (uint16_t)(pkt->csum_start + NS_IPV4_HLEN);
 	uint16_t id = ns__ipv4_next_id(stk, c->src, c->dst, c->proto);
 	ns__ipv4_build_hdr(h, (uint16_t)(l4len + NS_IPV4_HLEN), id, df ? NS_IP_DF : 0, c->ttl,
 			   c->tos, c->proto, c->src, c->dst);
@@ -360,10 +352,11 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return -NS_EMSGSIZE;
 	}
-	bool gso_ok = pkt->gso_type != NS_GSO_NONE &&
-		      (c.nic->link->caps & NS_LINK_CAP_TSO4);
-	if (l4len + NS_IPV4_HLEN <= (uint32_t)mtu || gso_ok || c.local) {
-		bool df = tx->pmtudisc == NS_IP_PMTUDISC_DO || tx->pmtudisc == NS_IP_PMTUDISC_PROBE ||
+	/* GSO packets are never fragmented: ns__nic_write segments them */
+	bool gso = pkt->gso_type != NS_GSO_NONE;
+	if (l4len + NS_IPV4_HLEN <= (uint32_t)mtu || gso || c.local) {
+		bool df = gso || tx->pmtudisc == NS_IP_PMTUDISC_DO ||
+			  tx->pmtudisc == NS_IP_PMTUDISC_PROBE ||
 			  (tx->pmtudisc == NS_IP_PMTUDISC_WANT && !locked);
 		return send_one(stk, &c, pkt, df);
 	}
