@@ -26,7 +26,7 @@ int ns__sock_getsockopt_sol(struct ns_sock *sk, int name, void *v, socklen_t *le
 int ns__sock_mask_locked(struct ns_sock *sk);
 /* Brings the eventfd to the current level (after an op changed the socket); under mu. */
 void ns__sock_refresh_locked(struct ns_sock *sk);
-/* Drops the waiters and the eventfd (close); under mu. */
+/* Drops the waiters and the eventfd at close; under mu. */
 void ns__sock_readiness_fini_locked(struct ns_sock *sk);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * netstack/socket_poll.c - readiness: the current event mask, waking
  * blocked callers, waiter callbacks and the opt-in level-triggered
- * eventfd (a pipe where eventfd is missing, see platform.h).
+ * eventfd: a pipe where eventfd is missing, see platform.h.
  */
 #include <stdlib.h>
 #include "socket_internal.h"
