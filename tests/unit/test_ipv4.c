@@ -10,91 +10,12 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include "netstack/core.h"
-#include "ipv4/ipv4_internal.h"
-#include "helpers/ns_test.h"
+#include "helpers/ns_test_ipv4.h"
 
-static const uint8_t mac_a[6] = NS_TEST_MAC_A;
-static const uint8_t mac_peer[6] = NS_TEST_MAC_PEER;
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-struct cap {
-	struct ns_vclock vc;
-	struct ns_test_stack s;
-};
-
-static uint64_t stat(struct ns_stack *stk, const char *name)
-{
-	uint64_t v = 0;
-	assert_int_equal(ns_stat_get(stk, name, &v), 0);
-	return v;
-}
-
-static void settle(struct cap *c)
-{
-	struct ns_test_stack *s = &c->s;
-	ns_test_settle_n(&s, 1);
-}
-
-static void cap_init(struct cap *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->vc.now = NS_TEST_T0;
-	struct ns_test_stack_opts o = { .seed = 7, .ip4 = "198.18.0.1/24" };
-	assert_int_equal(ns_test_stack_init(&c->s, &c->vc, &o), 0);
-	settle(c);
-	ns_test_capture_drop(&c->s);    /* the gratuitous ARP */
-}
-
-static void cap_fini(struct cap *c)
-{
-	ns_test_capture_drop(&c->s);
-	settle(c);
-	assert_int_equal(ns_test_stack_live(&c->s), 0);
-	ns_test_stack_fini(&c->s);
-}
-
-/* An ARP frame from the peer (198.18.0.2). */
 static size_t arp_frame(uint8_t *buf, uint16_t op, const uint8_t *eth_dst, uint32_t sip,
 			const uint8_t *tha, uint32_t tip)
 {
-	uint8_t a[28] = { 0, 1, 8, 0, 6, 4 };
-	ns_store_be16(a + 6, op);
-	memcpy(a + 8, mac_peer, 6);
-	ns_store_be32(a + 14, sip);
-	if (tha)
-		memcpy(a + 18, tha, 6);
-	ns_store_be32(a + 24, tip);
-	return ns_test_build_eth(buf, eth_dst, mac_peer, NS_ETHERTYPE_ARP, a, sizeof(a));
-}
-
-/* The peer asks for our MAC: the stack learns it and replies. */
-static void peer_known(struct cap *c)
-{
-	uint8_t f[64];
-	size_t n = arp_frame(f, NS_ARPOP_REQUEST, bcast, 0xc6120002u, NULL, 0xc6120001u);
-	assert_int_equal(ns_test_inject(&c->s, f, n), 0);
-	settle(c);
-	struct ns_pkt *p = ns_test_capture(&c->s);
-	assert_non_null(p);
-	const uint8_t *d = ns_pkt_data(p);
-	assert_int_equal(ns_load_be16(d + 12), NS_ETHERTYPE_ARP);
-	assert_memory_equal(d, mac_peer, 6);
-	assert_int_equal(ns_load_be16(d + 14 + 6), NS_ARPOP_REPLY);
-	assert_memory_equal(d + 14 + 8, mac_a, 6);
-	assert_int_equal(ns_load_be32(d + 14 + 14), 0xc6120001u);
-	assert_int_equal(ns_load_be32(d + 14 + 24), 0xc6120002u);
-	ns_pkt_unref(p);
-	assert_null(ns_test_capture(&c->s));
-}
-
-static void l3_from_peer(struct ns_test_l3 *h)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->src_mac, mac_peer, 6);
-	memcpy(h->dst_mac, mac_a, 6);
-	h->src = ns_test_addr("198.18.0.2");
-	h->dst = ns_test_addr("198.18.0.1");
-	h->id = 0x1234;
+	return t4_arp_frame(buf, op, eth_dst, t4_mac_peer, sip, tha, tip);
 }
 
 /* ---- echo -------------------------------------------------------------------------- */
@@ -102,22 +23,22 @@ static void l3_from_peer(struct ns_test_l3 *h)
 static void test_echo_reply_after_arp(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
+	struct t4_cap c;
+	t4_init(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t body[100], f[256];
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (uint8_t)i;
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 0xabcd0007u, body, sizeof(body));
 	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
-	settle(&c);
+	t4_settle(&c);
 	/* no neighbour entry: an ARP request goes out first */
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	const uint8_t *d = ns_pkt_data(p);
 	assert_int_equal(ns_load_be16(d + 12), NS_ETHERTYPE_ARP);
-	assert_memory_equal(d, bcast, 6);
+	assert_memory_equal(d, t4_bcast, 6);
 	assert_int_equal(ns_load_be16(d + 14 + 6), NS_ARPOP_REQUEST);
 	assert_int_equal(ns_load_be32(d + 14 + 14), 0xc6120001u);
 	assert_int_equal(ns_load_be32(d + 14 + 24), 0xc6120002u);
@@ -126,14 +47,14 @@ static void test_echo_reply_after_arp(void **state)
 	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, NULL, NULL),
 			 NS_ARP_INCOMPLETE);
 	/* the reply releases the queued echo reply */
-	n = arp_frame(f, NS_ARPOP_REPLY, mac_a, 0xc6120002u, mac_a, 0xc6120001u);
+	n = arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, 0xc6120002u, t4_mac_a, 0xc6120001u);
 	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
-	settle(&c);
+	t4_settle(&c);
 	p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
 	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
-	assert_memory_equal(pp.eth, mac_peer, 6);
+	assert_memory_equal(pp.eth, t4_mac_peer, 6);
 	assert_true(ns_addr_eq(&pp.src, &h.dst));
 	assert_true(ns_addr_eq(&pp.dst, &h.src));
 	assert_true(pp.ip_csum_ok);
@@ -148,24 +69,24 @@ static void test_echo_reply_after_arp(void **state)
 	uint8_t mac[6];
 	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, mac, NULL),
 			 NS_ARP_REACHABLE);
-	assert_memory_equal(mac, mac_peer, 6);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutEchoReps"), 1);
-	assert_int_equal(stat(c.s.stk, "IpInDelivers"), 1);
-	assert_int_equal(stat(c.s.stk, "ArpOutRequests"), 1);
-	assert_int_equal(stat(c.s.stk, "ArpInReplies"), 1);
-	cap_fini(&c);
+	assert_memory_equal(mac, t4_mac_peer, 6);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInDelivers"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpOutRequests"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpInReplies"), 1);
+	t4_fini(&c);
 }
 
 static void test_broadcast_echo_ignored(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
-	memcpy(h.dst_mac, bcast, 6);
+	t4_l3_from_peer(&h);
+	memcpy(h.dst_mac, t4_bcast, 6);
 	h.dst = ns_test_addr("198.18.0.255");
 	uint8_t f[128];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
@@ -173,13 +94,13 @@ static void test_broadcast_echo_ignored(void **state)
 	h.dst = ns_test_addr("255.255.255.255");
 	n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpExtInBcastPkts"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpInErrors"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpOutEchoReps"), 0);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInBcastPkts"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInErrors"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 0);
+	t4_fini(&c);
 }
 
 /* ---- header validation ------------------------------------------------------------- */
@@ -187,7 +108,7 @@ static void test_broadcast_echo_ignored(void **state)
 struct bad_case {
 	const char *what;
 	void (*mutate)(uint8_t *f, size_t *len);
-	const char *stat;
+	const char *counter;
 };
 
 static void m_version(uint8_t *f, size_t *len) { (void)len; f[14] = 0x65; ns_test_fix_ipv4_csum(f); }
@@ -226,35 +147,35 @@ static void test_bad_headers_counted(void **state)
 		{ "not our destination", m_dst_other, "IpInAddrErrors" },
 		{ "zero destination", m_dst_zero, "IpInAddrErrors" },
 	};
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	for (size_t i = 0; i < NS_ARRAY_SIZE(cases); i++) {
 		struct ns_test_l3 h;
-		l3_from_peer(&h);
+		t4_l3_from_peer(&h);
 		uint8_t f[256];
 		size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcdefgh", 8);
 		cases[i].mutate(f, &n);
-		uint64_t before = stat(c.s.stk, cases[i].stat);
-		uint64_t rx = stat(c.s.stk, "IpInReceives");
+		uint64_t before = t4_stat(c.s.stk, cases[i].counter);
+		uint64_t rx = t4_stat(c.s.stk, "IpInReceives");
 		ns_test_inject(&c.s, f, n);
-		settle(&c);
-		if (stat(c.s.stk, cases[i].stat) != before + 1)
-			fail_msg("%s: %s not counted", cases[i].what, cases[i].stat);
-		assert_int_equal(stat(c.s.stk, "IpInReceives"), rx + 1);
-		assert_int_equal(stat(c.s.stk, "IcmpInMsgs"), 0);
+		t4_settle(&c);
+		if (t4_stat(c.s.stk, cases[i].counter) != before + 1)
+			fail_msg("%s: %s not counted", cases[i].what, cases[i].counter);
+		assert_int_equal(t4_stat(c.s.stk, "IpInReceives"), rx + 1);
+		assert_int_equal(t4_stat(c.s.stk, "IcmpInMsgs"), 0);
 		assert_null(ns_test_capture(&c.s));
 	}
-	assert_int_equal(stat(c.s.stk, "IpInHdrErrors"), 6);   /* csum counts here too */
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 6);   /* csum counts here too */
 	/* link padding beyond the total length is trimmed, TTL 0/1 accepted (RFC 1122 3.2.1.7) */
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	h.ttl = 1;
 	uint8_t f[256];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "ab", 2);
 	memset(f + n, 0xee, 10);
 	ns_test_inject(&c.s, f, n + 10);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -262,17 +183,17 @@ static void test_bad_headers_counted(void **state)
 	assert_int_equal(pp.payload_len, 2);
 	assert_true(pp.l4_csum_ok);
 	ns_pkt_unref(p);
-	cap_fini(&c);
+	t4_fini(&c);
 }
 
 static void test_options(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t f[256], g[256];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcd", 4);
 	/* insert 8 bytes of options: NOP, NOP, then an option of length 4, EOL... */
@@ -284,7 +205,7 @@ static void test_options(void **state)
 	ns_store_be16(g + 16, (uint16_t)(n - 14 + 8));
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);                 /* answered */
 	ns_pkt_unref(p);
@@ -292,7 +213,7 @@ static void test_options(void **state)
 	g[34 + 3] = 9;
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -300,31 +221,31 @@ static void test_options(void **state)
 	assert_int_equal(pp.icmp_type, NS_ICMP_PARAMETERPROB);
 	assert_int_equal(pp.l4[4], 22);     /* the option's offset in the header */
 	ns_pkt_unref(p);
-	assert_int_equal(stat(c.s.stk, "IpInHdrErrors"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutParmProbs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutParmProbs"), 1);
 	/* source routed: dropped (Linux accept_source_route = 0) */
 	static const uint8_t lsrr[8] = { 131, 7, 4, 1, 2, 3, 4, 0 };
 	memcpy(g + 34, lsrr, 8);
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpInDiscards"), 1);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpInDiscards"), 1);
+	t4_fini(&c);
 }
 
 static void test_unknown_protocol(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t f[256];
 	size_t n = ns_test_build_ip(f, &h, 253, "experiment", 10);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -337,18 +258,18 @@ static void test_unknown_protocol(void **state)
 	assert_int_equal(pp.payload_len, n - 14);
 	assert_memory_equal(pp.payload, f + 14, n - 14);
 	ns_pkt_unref(p);
-	assert_int_equal(stat(c.s.stk, "IpInUnknownProtos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutMsgs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutMsgs"), 1);
 	/* never about a broadcast */
-	memcpy(h.dst_mac, bcast, 6);
+	memcpy(h.dst_mac, t4_bcast, 6);
 	h.dst = ns_test_addr("198.18.0.255");
 	n = ns_test_build_ip(f, &h, 253, "experiment", 10);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpInUnknownProtos"), 2);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 2);
+	t4_fini(&c);
 }
 
 /* ---- two stacks ------------------------------------------------------------------ */
@@ -369,9 +290,9 @@ static void test_ping_pair(void **state)
 	assert_int_equal(ns__icmp4_xmit(p.a.stk, 0, 0xc6120002u, NS_ICMP_ECHO, 0, 0x00010001u, body,
 					sizeof(body), 0), 0);
 	assert_true(ns_test_pump(&p, got_reply, p.a.stk, 5 * NS_NSEC_PER_SEC));
-	assert_int_equal(stat(p.b.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(p.b.stk, "IcmpOutEchoReps"), 1);
-	assert_int_equal(stat(p.a.stk, "IcmpOutEchos"), 1);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(p.a.stk, "IcmpOutEchos"), 1);
 	ns_test_settle(&p);
 	assert_int_equal(ns_test_pair_live(&p), 0);
 	ns_test_pair_fini(&p);
@@ -380,16 +301,16 @@ static void test_ping_pair(void **state)
 static void test_ping_self(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
+	struct t4_cap c;
+	t4_init(&c);
 	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0, 0xc6120001u, NS_ICMP_ECHO, 0, 7, (const uint8_t *)"me", 2, 0), 0);
 	/* nothing happens inside the call: the loop is deferred */
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 0);
-	settle(&c);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchoReps"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 0);
+	t4_settle(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchoReps"), 1);
 	assert_null(ns_test_capture(&c.s));
-	cap_fini(&c);
+	t4_fini(&c);
 }
 
 int main(void)
