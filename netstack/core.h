@@ -365,6 +365,9 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 int ns__ipv6_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx);
 /* Path MTU toward dst (link MTU if nothing learned). */
 uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif);
+/* The IPv6 answer (ipv6/ipv6_out.c): link MTU or RA MTU, lowered by Packet
+ * Too Big messages, never below 1280.  ns__ip_path_mtu calls it for v6. */
+uint32_t ns__ipv6_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif);
 
 /* Transport receive (consume pkt, data at the L4 header). */
 void ns__udp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m);
