@@ -114,8 +114,9 @@ static void dad_done(struct ns_nd *nd, const struct ns_addr *a, uint64_t now, st
 	if (ns_ip6_is_linklocal(a)) {
 		/* RFC 4861 6.3.7: solicit routers once we have a usable source */
 		if (!nd->ra_seen) {
+			/* next tick: after the address lost its tentative flag */
 			nd->rs_left = NS_ND_RS_COUNT;
-			nd->rs_at = now;
+			nd->rs_at = now + 1;
 		}
 		ns__mld_resend_locked(nd);
 	}

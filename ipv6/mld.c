@@ -61,7 +61,7 @@ void ns__mld_join_locked(struct ns_nd *nd, const struct ns_addr *g)
 
 void ns__mld_resend_locked(struct ns_nd *nd)
 {
-	uint64_t now = ns__now(nd->nic->stk);
+	uint64_t now = ns__now(nd->nic->stk) + 1;       /* after the DAD act ran */
 	for (int i = 0; i < nd->n_groups; i++) {
 		struct ns_mld_group *m = &nd->groups[i];
 		if (!reportable(&m->addr) || nd->no_dad)
