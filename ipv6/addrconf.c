@@ -15,7 +15,7 @@
 int ns__addrconf_nic_init(struct ns_nic *nic)
 {
 	/* Called before the NIC is published: the list can be replaced directly. */
-	if (nic->link->caps & NS_LINK_CAP_LOOPBACK)
+	if ((nic->link->caps & NS_LINK_CAP_LOOPBACK) || (nic->stk->flags & NS_STACK_F_NOAUTO6))
 		return 0;
 	static const uint8_t zero[6];
 	if (memcmp(nic->mac, zero, 6) == 0)

@@ -374,7 +374,7 @@ static void err_rcv(struct ns_stack *stk, const uint8_t *p, size_t len)
 	if (e.type == NS_ICMP6_PACKET_TOO_BIG) {
 		uint32_t mtu = ns_load_be32(p + 4);
 		e.mtu = mtu < NS_IP6_MIN_MTU ? NS_IP6_MIN_MTU : mtu;
-		ns__ip6_pmtu_update(stk, &e.dst, e.mtu);
+		ns__ip_path_mtu_update(stk, &e.dst, e.mtu);
 	}
 	size_t off;
 	if (!inner_upper(ip, ilen, &e.proto, &off) || ilen - off < 8)

@@ -149,8 +149,6 @@ int ns__ipv6_init(struct ns_stack *stk)
 	stk->ipv6 = ip;
 	int err = ns__ip6_reasm_init(ip);
 	if (!err)
-		err = ns__ip6_pmtu_init(ip);
-	if (!err)
 		err = ns__icmp6_init(ip);
 	if (err) {
 		ns__ipv6_fini(stk);
@@ -168,7 +166,6 @@ void ns__ipv6_fini(struct ns_stack *stk)
 	ns_pkt_unref_chain(ip->local_head);
 	ip->local_head = ip->local_tail = NULL;
 	ns__ip6_reasm_fini(ip);
-	ns__ip6_pmtu_fini(ip);
 	ns__icmp6_fini(ip);
 	pthread_mutex_destroy(&ip->local_mu);
 	free(ip);

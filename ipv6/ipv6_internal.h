@@ -10,7 +10,6 @@
  *   ipv6_out.c  output: route, source, header, fragmentation, next hop
  *   reasm.c     reassembly (RFC 8200 4.5, RFC 5722, RFC 6946, RFC 7112)
  *   icmp6.c     ICMPv6 (RFC 4443): echo, errors, rate limits, error delivery
- *   pmtu.c      path MTU per destination (RFC 8201)
  *   nd.c        neighbour discovery messages (RFC 4861): NS/NA/RS/RA/redirect
  *   nd_cache.c  the neighbour cache state machine and the per-NIC ND timer
  *   addrconf.c  link-local address, DAD, SLAAC (RFC 4862)
@@ -213,7 +212,7 @@ struct ns_nd {
 	_Atomic uint8_t cur_hlim;
 	_Atomic uint32_t mtu6;          /* RA MTU option, 0: link MTU */
 	bool slaac;                     /* accept SLAAC prefixes */
-	bool no_dad;                    /* link without neighbour discovery */
+	bool no_dad;                    /* no DAD, MLD or RS (NOARP/loopback link, NOAUTO6) */
 
 	struct ns_nd_dad dad[NS_ND_MAX_DAD];
 	int n_dad;
@@ -261,7 +260,6 @@ struct ns_nd_work {
 /* ---- per-stack state -------------------------------------------------------- */
 
 struct ns_reasm6;
-struct ns_pmtu6;
 struct ns_icmp6_rl;
 
 struct ns_ipv6 {
@@ -274,7 +272,6 @@ struct ns_ipv6 {
 	uint32_t local_len;
 	struct ns_timer local_timer;
 	struct ns_reasm6 *reasm;
-	struct ns_pmtu6 *pmtu;
 	struct ns_icmp6_rl *rl;
 };
 #define NS_IP6_LOCAL_QMAX 8192
@@ -369,15 +366,8 @@ void ns__icmp6_count_out(struct ns_stack *stk, uint8_t type);
 void ns__icmp6_csum_set(uint8_t *p, size_t len, const struct ns_addr *src,
 			const struct ns_addr *dst);
 
-/* ---- pmtu.c ------------------------------------------------------------------------------- */
-
-int ns__ip6_pmtu_init(struct ns_ipv6 *ip);
-void ns__ip6_pmtu_fini(struct ns_ipv6 *ip);
-/* Learned path MTU toward dst, 0 if none (or expired). */
-uint32_t ns__ip6_pmtu_get(struct ns_stack *stk, const struct ns_addr *dst);
-/* Records a Packet Too Big: mtu clamped to >= 1280; only lowers. */
-void ns__ip6_pmtu_update(struct ns_stack *stk, const struct ns_addr *dst, uint32_t mtu);
-#define NS_IP6_PMTU_EXPIRES (600ull * NS_NSEC_PER_SEC)
+/* Path MTU: the cache shared with IPv4 (ipv4/pmtu.c: ns__pmtu_get,
+ * ns__ip_path_mtu_update, both families; v6 clamped to >= 1280). */
 
 /* ---- nd.c ------------------------------------------------------------------------------------ */
 

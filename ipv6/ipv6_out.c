@@ -113,7 +113,7 @@ static uint32_t link_mtu6(struct ns_nic *nic)
 static uint32_t path_mtu(struct ns_stack *stk, struct ns_nic *nic, const struct ns_addr *dst)
 {
 	uint32_t mtu = link_mtu6(nic);
-	uint32_t p = ns__ip6_pmtu_get(stk, dst);
+	uint32_t p = ns__pmtu_get(stk, dst, NULL);
 	return p && p < mtu ? p : mtu;
 }
 
@@ -121,7 +121,7 @@ uint32_t ns__ipv6_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int 
 {
 	struct ns_route_result r;
 	if (ns__ip6_route(stk, dst, oif, &r) < 0) {
-		uint32_t p = ns__ip6_pmtu_get(stk, dst);
+		uint32_t p = ns__pmtu_get(stk, dst, NULL);
 		return p ? p : NS_IP6_MIN_MTU;
 	}
 	return path_mtu(stk, r.nic, dst);

@@ -488,7 +488,8 @@ int ns__nd_nic_init(struct ns_nic *nic)
 	nd->retrans = NS_ND_T_RETRANS;
 	atomic_init(&nd->cur_hlim, 0);
 	atomic_init(&nd->mtu6, 0);
-	nd->no_dad = (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK)) != 0;
+	nd->no_dad = (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK)) != 0 ||
+		     (nic->stk->flags & NS_STACK_F_NOAUTO6);
 	nic->nd = nd;
 	ns__nd_set_reachable_locked(nd, NS_ND_T_REACHABLE);
 	struct ns_addr all;

@@ -66,6 +66,10 @@ struct ns_rng ns_seeded_rng(struct ns_seeded_rng *r);
 
 /* ns_stack_opts.flags */
 #define NS_STACK_F_NODAD 0x1             /* IPv6 addresses usable at once (no DAD) */
+/* No automatic IPv6 traffic: no link-local address, DAD, MLD reports or
+ * router solicitations (configured IPv6 addresses and ND still work).
+ * For tests that capture every frame a NIC sends. */
+#define NS_STACK_F_NOAUTO6 0x2
 
 struct ns_stack_opts {
 	struct ns_clock clock;           /* zero: real clock */
