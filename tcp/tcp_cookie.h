@@ -41,7 +41,7 @@ struct ns_syncookie_opts {
  * The cookie ISN for a SYN with sequence number peer_isn from tuple t, at
  * stack time now_ns.  peer_mss: the MSS the peer announced (or the default);
  * *mss_out gets the MSS actually encoded (Linux msstab: 536, 1300, 1440,
- * 1460 for IPv4; 1220, 1440, 1460, 8940 for IPv6).
+ * 1460 for IPv4; 1220, 1420, 1440, 8940 for IPv6).
  */
 uint32_t ns_syncookie_make(const struct ns_tcp_secrets *s, const struct ns_syncookie_tuple *t,
 			   uint32_t peer_isn, uint16_t peer_mss, uint64_t now_ns, uint16_t *mss_out);

@@ -45,6 +45,7 @@ typedef bool (*ns_port_free_fn)(void *ctx, uint16_t lport);
 struct ns_tcp_portsel {
 	uint16_t lo, hi;                /* inclusive range, default 32768..60999 */
 	uint32_t perturb[NS_TCP_PORT_TABLE];    /* RFC 6056 Algorithm 4 table[] */
+	uint32_t rng;                   /* xorshift state for the post-pick jitter */
 };
 
 /* Range lo..hi (0, 0 for Linux's default); perturbation table from the stack RNG. */

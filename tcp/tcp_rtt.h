@@ -99,10 +99,10 @@ static inline uint32_t ns_tcp_ts_now(uint64_t now_ns, uint32_t offset)
 
 /*
  * RTT sample from a timestamp echo (RFC 7323 §4.1, Linux tcp_rtt_tsopt_us):
- * ts_now - tsecr ticks of 1 ms, converted to µs.  Returns -1 when tsecr is 0,
- * or the difference is negative, below min_ticks (1 for data ACKs, as Linux
- * does, since 0 ms means "less than one tick"; 0 for SYN-ACKs), or absurd
- * (more than 2^31 / 1000 ticks).
+ * ts_now - tsecr ticks of 1 ms, converted to µs.  A difference of 0 ticks
+ * counts as min_ticks (Linux passes 1 for data ACKs: "less than one tick";
+ * 0 for SYN-ACKs).  Returns -1 when tsecr is 0 or the difference is negative
+ * or absurd (2^31 / 1000 ticks or more).
  */
 int64_t ns_tcp_rtt_ts_sample(uint32_t ts_now, uint32_t tsecr, uint32_t min_ticks);
 
