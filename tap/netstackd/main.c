@@ -1,62 +1,30 @@
 /*
- * tap/netstackd/main.c - netstackd: the netstack daemon on a tap device.
- * Owns: start-up (options, tap, stack, addresses, routes, services), the
- * signal loop (SIGTERM/SIGINT stop, SIGUSR1 reports statistics) and an
+ * tap/netstackd/main.c - netstackd: the netstack daemon.
+ * Owns: start-up (options, device, stack, addresses, routes, services),
+ * the signal loop (SIGTERM/SIGINT stop, SIGUSR1 reports statistics) and an
  * orderly shutdown.  Runs in the foreground and logs to stderr.
+ * Device: device.c; services: services.c, http.c; report: report.c.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include "netstackd.h"
-#include "tap/tap.h"
 
 int nsd_log_level = 1;
-
-static void tap_error(const char *name, int err)
-{
-	switch (-err) {
-	case EPERM:
-	case EACCES:
-		fprintf(stderr, "netstackd: cannot open tap '%s': permission denied "
-			"(needs CAP_NET_ADMIN, or the tap belongs to another user)\n", name);
-		break;
-	case EBUSY:
-		fprintf(stderr, "netstackd: tap '%s' is busy (another process has it open)\n", name);
-		break;
-	case EINVAL:
-		fprintf(stderr, "netstackd: '%s' exists but is not a usable tap device "
-			"(a single-queue tap is expected)\n", name);
-		break;
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		fprintf(stderr, "netstackd: cannot open tap '%s': /dev/net/tun is missing "
-			"(is the tun module loaded?)\n", name);
-		break;
-	default:
-		fprintf(stderr, "netstackd: cannot open tap '%s': %s\n", name, strerror(-err));
-	}
-}
 
 static int configure(struct ns_stack *stk, int nic, const struct nsd_opts *o)
 {
 	char b[64];
 	int err;
-	for (int i = 0; i < o->n_ip4; i++) {
-		if ((err = ns_nic_addr_add(stk, nic, &o->ip4[i], o->ip4_plen[i])) < 0) {
+	for (int i = 0; i < o->n_ip4 + o->n_ip6; i++) {
+		const struct ns_addr *a = i < o->n_ip4 ? &o->ip4[i] : &o->ip6[i - o->n_ip4];
+		int plen = i < o->n_ip4 ? o->ip4_plen[i] : o->ip6_plen[i - o->n_ip4];
+		if ((err = ns_nic_addr_add(stk, nic, a, plen)) < 0) {
 			fprintf(stderr, "netstackd: cannot add address %s/%d: %s\n",
-				ns_addr_fmt(&o->ip4[i], b, sizeof(b)), o->ip4_plen[i], strerror(-err));
-			return err;
-		}
-	}
-	for (int i = 0; i < o->n_ip6; i++) {
-		if ((err = ns_nic_addr_add(stk, nic, &o->ip6[i], o->ip6_plen[i])) < 0) {
-			fprintf(stderr, "netstackd: cannot add address %s/%d: %s\n",
-				ns_addr_fmt(&o->ip6[i], b, sizeof(b)), o->ip6_plen[i], strerror(-err));
+				ns_addr_fmt(a, b, sizeof(b)), plen, strerror(-err));
 			return err;
 		}
 	}
@@ -79,8 +47,9 @@ static void announce(const struct nsd_opts *o)
 	if (nsd_log_level < 2)
 		return;
 	char b[64];
-	fprintf(stderr, "netstackd %s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u", NS_VERSION,
-		o->tap, o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5], o->mtu);
+	fprintf(stderr, "netstackd %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u", NS_VERSION,
+		o->tap ? "tap" : "packet", o->tap ? o->tap : o->packet,
+		o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5], o->mtu);
 	for (int i = 0; i < o->n_ip4; i++)
 		fprintf(stderr, ", %s/%d", ns_addr_fmt(&o->ip4[i], b, sizeof(b)), o->ip4_plen[i]);
 	for (int i = 0; i < o->n_ip6; i++)
@@ -88,8 +57,8 @@ static void announce(const struct nsd_opts *o)
 	fprintf(stderr, "\n");
 }
 
-/* Waits for signals on the main thread (blocked everywhere else). */
-static void signal_loop(const sigset_t *set, struct ns_stack *stk, struct ns_link *link,
+/* Waits for signals on the main thread (blocked in every other thread). */
+static void signal_loop(const sigset_t *set, struct ns_stack *stk, const struct nsd_dev *d,
 			struct nsd_services *svc)
 {
 	for (;;) {
@@ -97,7 +66,7 @@ static void signal_loop(const sigset_t *set, struct ns_stack *stk, struct ns_lin
 		if (sigwait(set, &sig) != 0)
 			continue;
 		if (sig == SIGUSR1) {
-			nsd_report(stk, link, svc, stdout);
+			nsd_report(stk, d, svc, stdout);
 			continue;
 		}
 		if (sig == SIGHUP)
@@ -106,6 +75,47 @@ static void signal_loop(const sigset_t *set, struct ns_stack *stk, struct ns_lin
 			fprintf(stderr, "netstackd: %s, shutting down\n", strsignal(sig));
 		return;
 	}
+}
+
+static int run(const struct nsd_opts *o, const sigset_t *set)
+{
+	struct nsd_dev d;
+	if (nsd_device_open(o, &d) < 0)
+		return 1;
+	struct ns_stack *stk;
+	int err = ns_stack_create(NULL, &stk);
+	if (err < 0) {
+		fprintf(stderr, "netstackd: cannot create the stack: %s\n", strerror(-err));
+		d.link->ops->close(d.link);
+		return 1;
+	}
+	int nic = ns_nic_add(stk, d.link, o->tap ? o->tap : o->packet);
+	if (nic < 0) {
+		fprintf(stderr, "netstackd: cannot add the NIC: %s\n", strerror(-nic));
+		d.link->ops->close(d.link);
+		ns_stack_destroy(stk);
+		return 1;
+	}
+	if (configure(stk, nic, o) < 0) {
+		ns_stack_destroy(stk);
+		return 1;
+	}
+	if ((err = ns_stack_start(stk)) < 0) {
+		fprintf(stderr, "netstackd: cannot start the stack: %s\n", strerror(-err));
+		ns_stack_destroy(stk);
+		return 1;
+	}
+	struct nsd_services *svc = nsd_services_start(stk, o);
+	if (!svc) {
+		fprintf(stderr, "netstackd: cannot start the services\n");
+		ns_stack_destroy(stk);
+		return 1;
+	}
+	announce(o);
+	signal_loop(set, stk, &d, svc);
+	nsd_services_stop(svc);
+	ns_stack_destroy(stk);          /* stops threads, closes the device (a created tap goes) */
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -126,45 +136,5 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	int err;
-	struct ns_tap_opts to = { .mtu = o.mtu };
-	struct ns_link *link = ns_link_tap_open(o.tap, o.mac, &to, &err);
-	if (!link) {
-		tap_error(o.tap, err);
-		return 1;
-	}
-	struct ns_stack *stk;
-	if ((err = ns_stack_create(NULL, &stk)) < 0) {
-		fprintf(stderr, "netstackd: cannot create the stack: %s\n", strerror(-err));
-		link->ops->close(link);
-		return 1;
-	}
-	int nic = ns_nic_add(stk, link, o.tap);
-	if (nic < 0) {
-		fprintf(stderr, "netstackd: cannot add the NIC: %s\n", strerror(-nic));
-		link->ops->close(link);
-		ns_stack_destroy(stk);
-		return 1;
-	}
-	if (configure(stk, nic, &o) < 0) {
-		ns_stack_destroy(stk);
-		return 1;
-	}
-	if ((err = ns_stack_start(stk)) < 0) {
-		fprintf(stderr, "netstackd: cannot start the stack: %s\n", strerror(-err));
-		ns_stack_destroy(stk);
-		return 1;
-	}
-	struct nsd_services *svc = nsd_services_start(stk, &o);
-	if (!svc) {
-		fprintf(stderr, "netstackd: cannot start the services\n");
-		ns_stack_destroy(stk);
-		return 1;
-	}
-	announce(&o);
-	signal_loop(&set, stk, link, svc);
-	nsd_services_stop(svc);
-	ns_stack_destroy(stk);          /* stops threads, closes the tap */
-	return 0;
+	return run(&o, &set);
 }

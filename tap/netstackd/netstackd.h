@@ -22,7 +22,13 @@
 #define NSD_SVC_ALL     0x0f
 
 struct nsd_opts {
-	const char *tap;
+	const char *tap;                /* --tap NAME, or */
+	const char *packet;             /* --packet IFNAME (AF_PACKET) */
+	const char *pcap;               /* --pcap FILE */
+	int threads;                    /* --threads N (AF_PACKET fanout; taps: 1) */
+	struct ns_addr host4[NSD_MAX_ADDRS], host6[NSD_MAX_ADDRS];
+	int host4_plen[NSD_MAX_ADDRS], host6_plen[NSD_MAX_ADDRS];
+	int n_host4, n_host6;
 	uint8_t mac[6];
 	bool mac_set;
 	struct ns_addr ip4[NSD_MAX_ADDRS], ip6[NSD_MAX_ADDRS];
@@ -54,7 +60,18 @@ void nsd_services_report(struct nsd_services *s, FILE *f);
 /* HTTP/1.1 connection handler (http.c): serves one accepted socket. */
 void nsd_http_serve(struct ns_stack *stk, int fd, const atomic_bool *stop);
 
-/* Statistics as nstat prints them (nonzero counters), then link counters. */
-void nsd_report(struct ns_stack *stk, struct ns_link *link, struct nsd_services *s, FILE *f);
+/* The device (device.c): tap or AF_PACKET endpoint, maybe under the pcap recorder. */
+struct nsd_dev {
+	struct ns_link *link;           /* what the NIC uses (the sniffer when --pcap) */
+	struct ns_link *dev;            /* the tap or AF_PACKET endpoint */
+	struct ns_link *sniffer;        /* NULL without --pcap */
+	bool is_tap;
+};
+/* Opens what the options ask for; prints one error line and returns -1 on failure. */
+int nsd_device_open(const struct nsd_opts *o, struct nsd_dev *d);
+void nsd_device_report(const struct nsd_dev *d, FILE *f);
+
+/* Statistics as nstat prints them (nonzero counters), then the device's. */
+void nsd_report(struct ns_stack *stk, const struct nsd_dev *d, struct nsd_services *s, FILE *f);
 
 #endif

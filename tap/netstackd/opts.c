@@ -13,7 +13,7 @@
 #include "netstackd.h"
 
 static const char usage[] =
-	"usage: netstackd --tap NAME --ip4 ADDR/PLEN [options]\n"
+	"usage: netstackd --tap NAME | --packet IFNAME  --ip4 ADDR/PLEN [options]\n"
 	"\n"
 	"Runs the netstack TCP/IP stack on a Linux tap device and serves, on all\n"
 	"its addresses: echo (TCP+UDP 7), discard (TCP+UDP 9), chargen (TCP 19)\n"
@@ -21,19 +21,24 @@ static const char usage[] =
 	"N bytes of the pattern abc...xyzabc...).  Opens the tap if it exists,\n"
 	"creates it otherwise (a created tap disappears on exit).\n"
 	"\n"
-	"  --tap NAME          tap device to use\n"
+	"  --tap NAME          tap device to use (opened, or created and removed on exit)\n"
+	"  --packet IFNAME     use an existing interface through AF_PACKET instead\n"
 	"  --mac MAC           the stack's MAC (default 02:00:5e:ed:xx:xx from the tap name)\n"
 	"  --ip4 ADDR/PLEN     IPv4 address (repeatable)\n"
 	"  --gw4 ADDR          IPv4 default gateway\n"
 	"  --ip6 ADDR/PLEN     IPv6 address (repeatable)\n"
 	"  --gw6 ADDR          IPv6 default gateway\n"
 	"  --mtu N             link MTU (default 1500)\n"
+	"  --host-ip4 ADDR/PLEN  configure the kernel side of the tap: address, link up\n"
+	"  --host-ip6 ADDR/PLEN  the same for IPv6\n"
+	"  --threads N         receive threads (AF_PACKET fanout; a tap uses 1)\n"
+	"  --pcap FILE         record every frame, both directions, in pcap format\n"
 	"  --services LIST     comma list of echo,discard,chargen,http or all (default all)\n"
 	"  --log-level L       error, warn, info or debug (or 0-3; default warn)\n"
 	"  --help, --version\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT stop cleanly; SIGUSR1 prints the statistics (nstat names).\n"
-	"Not available yet: --packet, --host-ip4, --host-ip6, --threads >1, --pcap.\n";
+	"Not available yet: --threads >1 on a tap (multi-queue).\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -178,18 +183,36 @@ static int one_opt(int c, const char *arg, struct nsd_opts *o)
 	case OPT_LOG:
 		return parse_log(arg, &o->log_level);
 	case OPT_THREADS:
-		if (parse_u32(arg, 1, 64, &v, "--threads") < 0)
+		if (parse_u32(arg, 1, 16, &v, "--threads") < 0)
 			return -1;
-		if (v != 1)
-			return fail("--threads %s: only 1 is supported so far (multi-queue taps are not implemented yet)", arg);
+		o->threads = (int)v;
 		return 0;
 	case OPT_PACKET:
-		return fail("--packet: the AF_PACKET endpoint is not implemented yet; use --tap");
+		if (!*arg || strlen(arg) >= 16 || strchr(arg, '/') || strchr(arg, ' '))
+			return fail("--packet %s: not a valid interface name (1-15 characters)", arg);
+		o->packet = arg;
+		return 0;
 	case OPT_HOST4:
+		if (o->n_host4 == NSD_MAX_ADDRS)
+			return fail("--host-ip4: at most %d addresses", NSD_MAX_ADDRS);
+		if (parse_addr(arg, NS_AF_INET, true, &o->host4[o->n_host4], &o->host4_plen[o->n_host4],
+			       "--host-ip4") < 0)
+			return -1;
+		o->n_host4++;
+		return 0;
 	case OPT_HOST6:
-		return fail("--host-ip4/--host-ip6: host-side configuration is not implemented yet; configure the tap with ip(8)");
+		if (o->n_host6 == NSD_MAX_ADDRS)
+			return fail("--host-ip6: at most %d addresses", NSD_MAX_ADDRS);
+		if (parse_addr(arg, NS_AF_INET6, true, &o->host6[o->n_host6], &o->host6_plen[o->n_host6],
+			       "--host-ip6") < 0)
+			return -1;
+		o->n_host6++;
+		return 0;
 	case OPT_PCAP:
-		return fail("--pcap: packet capture is not implemented yet");
+		if (!*arg)
+			return fail("--pcap: expected a file name");
+		o->pcap = arg;
+		return 0;
 	default:
 		return fail("unknown option (try --help)");
 	}
@@ -234,8 +257,17 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 	}
 	if (optind < argc)
 		return fail("unexpected argument '%s' (try --help)", argv[optind]);
-	if (!o->tap)
-		return fail("--tap NAME is required (try --help)");
+	if (!o->tap && !o->packet)
+		return fail("--tap NAME (or --packet IFNAME) is required (try --help)");
+	if (o->tap && o->packet)
+		return fail("--tap and --packet cannot be used together");
+	if (!o->threads)
+		o->threads = 1;
+	if (o->tap && o->threads > 1)
+		return fail("--threads %d: a tap uses one queue so far (multi-queue taps are not implemented yet)",
+			    o->threads);
+	if (o->packet && (o->n_host4 || o->n_host6))
+		return fail("--host-ip4/--host-ip6 configure a tap; with --packet configure the interface yourself");
 	if (o->n_ip4 == 0 && o->n_ip6 == 0)
 		return fail("--ip4 ADDR/PLEN (or --ip6) is required");
 	if (o->gw4.family && o->n_ip4 == 0)
@@ -243,7 +275,7 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 	if (o->gw6.family && o->n_ip6 == 0)
 		return fail("--gw6 needs an --ip6 address");
 	if (!o->mac_set)
-		default_mac(o->tap, o->mac);
+		default_mac(o->tap ? o->tap : o->packet, o->mac);
 	if (!o->mtu)
 		o->mtu = 1500;
 	return 0;

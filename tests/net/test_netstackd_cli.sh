@@ -35,6 +35,9 @@ expect_err "bad MTU" "mtu" --tap t0 --ip4 198.18.0.2/24 --mtu 12
 expect_err "unknown service" "service" --tap t0 --ip4 198.18.0.2/24 --services echo,gopher
 expect_err "bad log level" "log-level" --tap t0 --ip4 198.18.0.2/24 --log-level loud
 expect_err "interface name too long" "tap" --tap abcdefghijklmnopq --ip4 198.18.0.2/24
+expect_err "--tap and --packet together" "together" --tap t0 --packet eth0 --ip4 198.18.0.2/24
+expect_err "several threads on a tap" "threads" --tap t0 --ip4 198.18.0.2/24 --threads 2
+expect_err "missing AF_PACKET device" "no interface" --packet nsnone$$ --ip4 198.18.0.2/24
 expect_err "not a tap device" "not a usable tap" --tap lo --ip4 198.18.0.2/24
 
 # no permission: an unprivileged user cannot create or attach a tap
@@ -45,14 +48,13 @@ if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --c
 	AS_USER=""
 fi
 
-# a tap netstackd creates goes away when it exits
+# a tap netstackd creates (and configures on the host side) goes away when it exits
 TAP=nsc$$
-nsd_start created --tap "$TAP" --ip4 198.18.0.2/24 --mac 02:00:5e:ed:00:02
+nsd_start created --tap "$TAP" --ip4 198.18.0.2/24 --mac 02:00:5e:ed:00:02 --host-ip4 198.18.0.1/24
 i=0
 while ! in_ns ip link show "$TAP" >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "netstackd created tap $TAP" in_ns ip link show "$TAP"
-in_ns ip addr add 198.18.0.1/24 dev "$TAP"
-in_ns ip link set "$TAP" up
+check "--host-ip4 configured the kernel side" sh -c "ip -n $NS addr show $TAP | grep -q 198.18.0.1/24"
 check "the created tap answers ping" wait_ping 198.18.0.2
 # a second daemon on the same device: busy
 expect_err "busy tap" "busy" --tap "$TAP" --ip4 198.18.0.3/24

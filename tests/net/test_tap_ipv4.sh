@@ -15,7 +15,7 @@ STK=198.18.0.2
 in_ns ip tuntap add dev "$TAP" mode tap || { echo "FAIL: tuntap"; exit 1; }
 in_ns ip addr add $HOST/24 dev "$TAP"
 in_ns ip link set "$TAP" up
-nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 $STK/24 --log-level info
+nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 $STK/24 --log-level info --pcap "$WORK/cap.pcap"
 OUT=$WORK/nsd.out
 
 check "netstackd answers ping within 10 s" wait_ping $STK
@@ -72,5 +72,9 @@ check "netstackd exits on SIGTERM within 5 s" sh -c "! kill -0 $NSD_PID 2>/dev/n
 wait $NSD_PID
 check "exit status 0" [ $? = 0 ]
 check "persistent tap still exists" in_ns ip link show "$TAP"
+# --pcap recorded both directions, readable by tcpdump
+tcpdump -nn -r "$WORK/cap.pcap" 2>/dev/null >"$WORK/cap.txt"
+check "pcap has echo requests and replies" sh -c "grep -q 'ICMP echo request' '$WORK/cap.txt' && grep -q 'ICMP echo reply' '$WORK/cap.txt'"
+check "pcap has UDP both ways" sh -c "grep -q '$HOST.[0-9]* > $STK.7: UDP' '$WORK/cap.txt' && grep -q '$STK.7 > $HOST.[0-9]*: UDP' '$WORK/cap.txt'"
 check "no sanitizer report" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$WORK/nsd.log'"
 net_finish
