@@ -44,7 +44,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 # stdout in $WORK/NAME.out); sets NSD_PID.
 nsd_start() {
 	name=$1; shift
-	ip netns exec "$NS" timeout 300 "$NSD" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+	ip netns exec "$NS" "$NSD" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
 	NSD_PID=$!
 	PIDS="$PIDS $NSD_PID"
 }
