@@ -70,6 +70,7 @@ struct nsr_runner {
 	/* socket under test (the connection the packets belong to) */
 	uint16_t lport, rport;
 	bool lport_known;
+	int sut_type;                   /* NS_SOCK_STREAM / NS_SOCK_DGRAM of the latest socket */
 	bool isn_known;
 	uint32_t live_isn, script_isn;
 	bool ts_first;

@@ -367,14 +367,22 @@ static void inject_icmp(struct nsr_runner *r, const struct nsr_pkt_spec *k)
 	ns_store_be16(q + 2, (uint16_t)(20 + 20 + k->icmp_inner_len));
 	ns_store_be16(q + 6, 0x4000);
 	q[8] = 64;
-	q[9] = NS_IPPROTO_TCP;
+	bool udp = r->sut_type == NS_SOCK_DGRAM;
+	q[9] = udp ? NS_IPPROTO_UDP : NS_IPPROTO_TCP;
 	memcpy(q + 12, r->local.b, 4);
 	memcpy(q + 16, r->remote.b, 4);
 	ns_store_be16(q + 10, ns_csum_fold(ns_csum_partial(q, 20, 0)));
 	ns_store_be16(q + 20, r->lport);
 	ns_store_be16(q + 22, r->rport);
-	uint32_t off_isn = r->isn_known ? r->live_isn - r->script_isn : 0;
-	ns_store_be32(q + 24, k->icmp_inner_seq + off_isn);
+	if (udp) {
+		ns_store_be16(q + 2, (uint16_t)(20 + 8 + k->icmp_inner_len));
+		ns_store_be16(q + 10, 0);
+		ns_store_be16(q + 10, ns_csum_fold(ns_csum_partial(q, 20, 0)));
+		ns_store_be16(q + 24, (uint16_t)(8 + k->icmp_inner_len));
+	} else {
+		uint32_t off_isn = r->isn_known ? r->live_isn - r->script_isn : 0;
+		ns_store_be32(q + 24, k->icmp_inner_seq + off_isn);
+	}
 	nsr_fix_checksums(f, sizeof(f));
 	nsr_vstack_inject(r->v, f, sizeof(f));
 }
@@ -585,6 +593,11 @@ static void expect_other(struct nsr_runner *r, const struct nsr_pkt_spec *k, uin
 	nsr_decode(f->data, f->len, &d);
 	char actual[600];
 	fmt_actual(r, &d, d.seq, f->t_ns, actual, sizeof(actual));
+	if (k->proto == NSR_P_UDP && d.proto == NS_IPPROTO_UDP && d.has_l4 && !r->lport_known) {
+		r->lport_known = true;
+		r->lport = d.sport;
+		r->rport = d.dport;
+	}
 	if (k->proto == NSR_P_UDP) {
 		if (d.proto != NS_IPPROTO_UDP || !d.has_l4)
 			nsr_r_fail(r, "expected a UDP datagram\n    actual: %s", actual);
@@ -594,9 +607,25 @@ static void expect_other(struct nsr_runner *r, const struct nsr_pkt_spec *k, uin
 		uint8_t want = r->family == NS_AF_INET ? NS_IPPROTO_ICMP : NS_IPPROTO_ICMPV6;
 		if (d.proto != want || !d.has_l4)
 			nsr_r_fail(r, "expected an ICMP message\n    actual: %s", actual);
-		else if (r->family == NS_AF_INET && (d.icmp_type != k->icmp_type || d.icmp_code != k->icmp_code))
-			nsr_r_fail(r, "icmp type/code: expected %u/%u, got %u/%u\n    actual: %s", k->icmp_type,
-				   k->icmp_code, d.icmp_type, d.icmp_code, actual);
+		else {
+			uint8_t ty = k->icmp_type, co = k->icmp_code;
+			if (r->family == NS_AF_INET6) {     /* packetdrill's ICMPv4 names, ICMPv6 values */
+				if (ty == 3 && co == 4) {
+					ty = 2;
+					co = 0;
+				} else if (ty == 3) {
+					ty = 1;
+					co = co == 3 ? 4 : co == 2 ? 4 : co == 1 ? 3 : 0;
+				} else if (ty == 11) {
+					ty = 3;
+				} else if (ty == 8 || ty == 0) {
+					ty = ty == 8 ? 128 : 129;
+				}
+			}
+			if (d.icmp_type != ty || d.icmp_code != co)
+				nsr_r_fail(r, "icmp type/code: expected %u/%u, got %u/%u\n    actual: %s", ty, co,
+					   d.icmp_type, d.icmp_code, actual);
+		}
 	}
 	if (!r->failed && !check_time(r, f->t_ns, lo, hi, any))
 		nsr_r_fail(r, "packet at %.6f s, expected %.6f s (tolerance %.3f ms)\n    actual: %s",

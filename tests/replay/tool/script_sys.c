@@ -294,6 +294,7 @@ static int64_t sys_socket(struct nsr_runner *r, const struct nsr_stmt *st)
 	f->type = type & 0xf;
 	f->nonblock = type & NS_SOCK_NONBLOCK;
 	/* a new socket under test: its packets map afresh */
+	r->sut_type = f->type;
 	r->lport_known = false;
 	r->isn_known = false;
 	r->ts_first = false;
@@ -356,7 +357,8 @@ static size_t iov_total(const struct nsr_expr *msg, bool *ok)
 }
 
 /* Data calls: count from the arguments; flags extra.  Writes are zeros. */
-static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first)
+static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
+			bool *blocking_ok)
 {
 	const char *c = st->call;
 	bool w = !strcmp(c, "write") || !strcmp(c, "send") || !strcmp(c, "sendto") || !strcmp(c, "sendmsg");
@@ -388,6 +390,7 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 		return 0;
 	}
 	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT);
+	*blocking_ok = block;
 	uint8_t *buf = calloc(1, count ? count : 1);
 	if (!buf)
 		return -NS_ENOMEM;
@@ -408,8 +411,6 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 		ret = n;
 	}
 	free(buf);
-	if (ret == -NS_EAGAIN && !block)
-		return -NS_EAGAIN | ((int64_t)1 << 40);   /* marker: a real EAGAIN result */
 	return ret;
 }
 
@@ -547,14 +548,9 @@ static int64_t try_poll(struct nsr_runner *r, const struct nsr_stmt *st, bool fi
 		int m = ns_poll_mask(stk(r), f->ns_fd) & (ev | NS_POLLERR | NS_POLLHUP);
 		if (m)
 			n++;
-		if (final || m) {
-			const struct nsr_expr *re = field(p, "revents");
-			if (re && !is_ellipsis(re) && (first || final || n)) {
-				int64_t want = eval(r, re, &ok);
-				(void)want;
-			}
-		}
 	}
+	(void)first;
+	(void)final;
 	return n;
 }
 
@@ -712,6 +708,8 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		if (first && to > 0)
 			r->pend.deadline_ns = r->v->vc.now + (uint64_t)to * NS_NSEC_PER_MSEC;
 		bool final = to == 0 || (r->pend.deadline_ns && r->v->vc.now >= r->pend.deadline_ns);
+		if (final)
+			*blocking_ok = false;
 		return try_epoll_wait(r, st, final);
 	}
 	if (!strcmp(c, "poll")) {
@@ -724,6 +722,7 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		int64_t n = try_poll(r, st, first, final);
 		if (n == 0 && !final)
 			return -NS_EAGAIN;
+		*blocking_ok = false;
 		check_poll_revents(r, st);
 		return n;
 	}
@@ -764,8 +763,6 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 	if (!strcmp(c, "accept") || !strcmp(c, "accept4")) {
 		*blocking_ok = !f->nonblock;
 		int nfd = ns_accept(stk(r), f->ns_fd, NULL, NULL, NS_SOCK_NONBLOCK);
-		if (nfd == -NS_EAGAIN)
-			return f->nonblock ? (-NS_EAGAIN | ((int64_t)1 << 40)) : -NS_EAGAIN;
 		if (nfd < 0)
 			return nfd;
 		ns_fcntl(stk(r), nfd, NS_F_SETFL, NS_O_NONBLOCK);
@@ -782,16 +779,15 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 	}
 	if (!strcmp(c, "read") || !strcmp(c, "recv") || !strcmp(c, "recvfrom") || !strcmp(c, "recvmsg") ||
 	    !strcmp(c, "write") || !strcmp(c, "send") || !strcmp(c, "sendto") || !strcmp(c, "sendmsg")) {
-		*blocking_ok = true;
 		bool rd = c[0] == 'r';
 		uint64_t to = rd ? f->rcvtimeo_us : f->sndtimeo_us;
 		if (first && to && !f->nonblock)
 			r->pend.deadline_ns = r->v->vc.now + to * 1000ull;
-		int64_t ret = try_xfer(r, st, f, first);
+		int64_t ret = try_xfer(r, st, f, first, blocking_ok);
 		if (ret == -NS_EAGAIN && r->pend.deadline_ns && r->v->vc.now >= r->pend.deadline_ns) {
+			*blocking_ok = false;       /* SO_RCVTIMEO / SO_SNDTIMEO expired */
 			if (!rd && r->pend.progress)
 				return (int64_t)r->pend.progress;
-			return -NS_EAGAIN | ((int64_t)1 << 40);
 		}
 		return ret;
 	}
@@ -818,11 +814,6 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 	return 0;
 }
 
-static int64_t unmark(int64_t v)
-{
-	return v & ((int64_t)1 << 40) ? -NS_EAGAIN : v;
-}
-
 void nsr_sys_start(struct nsr_runner *r, const struct nsr_stmt *st, uint64_t end_ns)
 {
 	memset(&r->pend, 0, sizeof(r->pend));
@@ -838,7 +829,7 @@ void nsr_sys_start(struct nsr_runner *r, const struct nsr_stmt *st, uint64_t end
 	}
 	if (ret == -NS_EAGAIN && blocking_ok)
 		return;                     /* pending: retried as time moves */
-	complete(r, unmark(ret));
+	complete(r, ret);
 }
 
 bool nsr_sys_retry(struct nsr_runner *r)
@@ -850,9 +841,9 @@ bool nsr_sys_retry(struct nsr_runner *r)
 	r->cur = r->pend.st;
 	int64_t ret = attempt(r, r->pend.st, false, &blocking_ok);
 	r->cur = save;
-	if (ret == -NS_EAGAIN && !r->failed && !r->skipped_script)
+	if (ret == -NS_EAGAIN && blocking_ok && !r->failed && !r->skipped_script)
 		return false;
-	complete(r, unmark(ret));
+	complete(r, ret);
 	return true;
 }
 

@@ -10,6 +10,8 @@
 #include "netstack/core.h"
 #include "vstack.h"
 
+int nsr_warnings = 1;
+
 /* ---- capture link --------------------------------------------------------- */
 
 struct cap_link {
@@ -356,6 +358,7 @@ int nsr_vstack_create(const struct nsr_config *cfg, uint64_t seed, uint64_t star
 
 int nsr_vstack_start_services(struct nsr_vstack *v, uint64_t t0, char *err, size_t errlen)
 {
+	(void)err;
 	const struct nsr_config *cfg = v->cfg;
 	v->t0 = t0;
 	v->svcs = calloc((size_t)cfg->nsvc + 1, sizeof(*v->svcs));
@@ -375,14 +378,13 @@ int nsr_vstack_start_services(struct nsr_vstack *v, uint64_t t0, char *err, size
 		v->nsvc = i + 1;
 		if (s->c->kind == NSR_SVC_TCP_CONNECT)
 			continue;
-		if (has4 && (s->fd4 = svc_open(v, s, NS_AF_INET)) < 0) {
-			snprintf(err, errlen, "service on port %u (IPv4): error %d", s->c->port, s->fd4);
-			return -1;
-		}
-		if (has6 && (s->fd6 = svc_open(v, s, NS_AF_INET6)) < 0) {
-			snprintf(err, errlen, "service on port %u (IPv6): error %d", s->c->port, s->fd6);
-			return -1;
-		}
+		/* a protocol the stack does not have yet is a warning, not the end of the replay */
+		if (has4 && (s->fd4 = svc_open(v, s, NS_AF_INET)) < 0 && nsr_warnings)
+			fprintf(stderr, "pcap-replay: warning: service on port %u (IPv4) not available: error %d\n",
+				s->c->port, s->fd4);
+		if (has6 && (s->fd6 = svc_open(v, s, NS_AF_INET6)) < 0 && nsr_warnings)
+			fprintf(stderr, "pcap-replay: warning: service on port %u (IPv6) not available: error %d\n",
+				s->c->port, s->fd6);
 	}
 	return 0;
 }

@@ -14,6 +14,9 @@
 
 struct nsr_vstack;
 
+/* Warnings (services a stack cannot offer yet) go to stderr unless 0. */
+extern int nsr_warnings;
+
 /* Optional hook: called for every frame the stack writes (after recording). */
 typedef void (*nsr_tx_fn)(void *ctx, uint64_t t_ns, const uint8_t *frame, size_t len);
 
