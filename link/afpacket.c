@@ -36,11 +36,11 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/virtio_net.h>
 
 #include "../netstack/core.h"
 #include "../netstack/platform.h"
 #include "afpacket.h"
+#include "vnet.h"
 
 #define AFP_MAX_THREADS 16
 #define AFP_BLOCK_SIZE (1u << 18)       /* 256 KiB: holds a 64 KiB GSO frame */
@@ -172,23 +172,6 @@ static void *ring_thread(void *arg)
 
 /* ---- transmit ------------------------------------------------------------ */
 
-static void vnet_from_pkt(const struct ns_pkt *p, struct virtio_net_hdr *v)
-{
-	memset(v, 0, sizeof(*v));
-	if (p->csum == NS_CSUM_PARTIAL) {
-		v->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		v->csum_start = p->csum_start;
-		v->csum_offset = p->csum_off;
-	}
-	if (p->gso_type == NS_GSO_TCPV4 || p->gso_type == NS_GSO_TCPV6) {
-		const uint8_t *th = ns_pkt_data(p) + p->csum_start;
-		v->gso_type = p->gso_type == NS_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4
-							  : VIRTIO_NET_HDR_GSO_TCPV6;
-		v->gso_size = p->gso_size;
-		v->hdr_len = (uint16_t)(p->csum_start + (th[12] >> 4) * 4);
-	}
-}
-
 static int afp_write(struct ns_link *l, struct ns_pkt **pkts, int n)
 {
 	struct afp_link *a = to_afp(l);
@@ -203,7 +186,7 @@ static int afp_write(struct ns_link *l, struct ns_pkt **pkts, int n)
 			struct ns_pkt *p = pkts[base + i];
 			struct iovec *v = iov[i];
 			if (a->vnet) {
-				vnet_from_pkt(p, &vh[i]);
+				ns__vnet_hdr_from_pkt(p, &vh[i]);
 				v[0] = (struct iovec){ &vh[i], sizeof(vh[i]) };
 			}
 			v[niov - 1] = (struct iovec){ ns_pkt_data(p), ns_pkt_len(p) };
