@@ -8,93 +8,15 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <time.h>
 #include <cmocka.h>
 #include "netstack/core.h"
-#include "ipv4/ipv4_internal.h"
-#include "helpers/ns_test.h"
+#include "helpers/ns_test_ipv4.h"
 
-static const uint8_t mac_a[6] = NS_TEST_MAC_A;
-static const uint8_t mac_peer[6] = NS_TEST_MAC_PEER;
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-struct cap {
-	struct ns_vclock vc;
-	struct ns_test_stack s;
-};
-
-static uint64_t stat(struct ns_stack *stk, const char *name)
-{
-	uint64_t v = 0;
-	assert_int_equal(ns_stat_get(stk, name, &v), 0);
-	return v;
-}
-
-static void settle(struct cap *c)
-{
-	struct ns_test_stack *s = &c->s;
-	ns_test_settle_n(&s, 1);
-}
-
-static void cap_init(struct cap *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->vc.now = NS_TEST_T0;
-	struct ns_test_stack_opts o = { .seed = 7, .ip4 = "198.18.0.1/24" };
-	assert_int_equal(ns_test_stack_init(&c->s, &c->vc, &o), 0);
-	settle(c);
-	ns_test_capture_drop(&c->s);    /* the gratuitous ARP */
-}
-
-static void cap_fini(struct cap *c)
-{
-	ns_test_capture_drop(&c->s);
-	settle(c);
-	assert_int_equal(ns_test_stack_live(&c->s), 0);
-	ns_test_stack_fini(&c->s);
-}
-
-/* An ARP frame from the peer (198.18.0.2). */
 static size_t arp_frame(uint8_t *buf, uint16_t op, const uint8_t *eth_dst, uint32_t sip,
 			const uint8_t *tha, uint32_t tip)
 {
-	uint8_t a[28] = { 0, 1, 8, 0, 6, 4 };
-	ns_store_be16(a + 6, op);
-	memcpy(a + 8, mac_peer, 6);
-	ns_store_be32(a + 14, sip);
-	if (tha)
-		memcpy(a + 18, tha, 6);
-	ns_store_be32(a + 24, tip);
-	return ns_test_build_eth(buf, eth_dst, mac_peer, NS_ETHERTYPE_ARP, a, sizeof(a));
-}
-
-/* The peer asks for our MAC: the stack learns it and replies. */
-static void peer_known(struct cap *c)
-{
-	uint8_t f[64];
-	size_t n = arp_frame(f, NS_ARPOP_REQUEST, bcast, 0xc6120002u, NULL, 0xc6120001u);
-	assert_int_equal(ns_test_inject(&c->s, f, n), 0);
-	settle(c);
-	struct ns_pkt *p = ns_test_capture(&c->s);
-	assert_non_null(p);
-	const uint8_t *d = ns_pkt_data(p);
-	assert_int_equal(ns_load_be16(d + 12), NS_ETHERTYPE_ARP);
-	assert_memory_equal(d, mac_peer, 6);
-	assert_int_equal(ns_load_be16(d + 14 + 6), NS_ARPOP_REPLY);
-	assert_memory_equal(d + 14 + 8, mac_a, 6);
-	assert_int_equal(ns_load_be32(d + 14 + 14), 0xc6120001u);
-	assert_int_equal(ns_load_be32(d + 14 + 24), 0xc6120002u);
-	ns_pkt_unref(p);
-	assert_null(ns_test_capture(&c->s));
-}
-
-static void l3_from_peer(struct ns_test_l3 *h)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->src_mac, mac_peer, 6);
-	memcpy(h->dst_mac, mac_a, 6);
-	h->src = ns_test_addr("198.18.0.2");
-	h->dst = ns_test_addr("198.18.0.1");
-	h->id = 0x1234;
+	return t4_arp_frame(buf, op, eth_dst, t4_mac_peer, sip, tha, tip);
 }
 
 /* ---- echo -------------------------------------------------------------------------- */
@@ -102,22 +24,22 @@ static void l3_from_peer(struct ns_test_l3 *h)
 static void test_echo_reply_after_arp(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
+	struct t4_cap c;
+	t4_init(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t body[100], f[256];
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (uint8_t)i;
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 0xabcd0007u, body, sizeof(body));
 	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
-	settle(&c);
+	t4_settle(&c);
 	/* no neighbour entry: an ARP request goes out first */
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	const uint8_t *d = ns_pkt_data(p);
 	assert_int_equal(ns_load_be16(d + 12), NS_ETHERTYPE_ARP);
-	assert_memory_equal(d, bcast, 6);
+	assert_memory_equal(d, t4_bcast, 6);
 	assert_int_equal(ns_load_be16(d + 14 + 6), NS_ARPOP_REQUEST);
 	assert_int_equal(ns_load_be32(d + 14 + 14), 0xc6120001u);
 	assert_int_equal(ns_load_be32(d + 14 + 24), 0xc6120002u);
@@ -126,14 +48,14 @@ static void test_echo_reply_after_arp(void **state)
 	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, NULL, NULL),
 			 NS_ARP_INCOMPLETE);
 	/* the reply releases the queued echo reply */
-	n = arp_frame(f, NS_ARPOP_REPLY, mac_a, 0xc6120002u, mac_a, 0xc6120001u);
+	n = arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, 0xc6120002u, t4_mac_a, 0xc6120001u);
 	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
-	settle(&c);
+	t4_settle(&c);
 	p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
 	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
-	assert_memory_equal(pp.eth, mac_peer, 6);
+	assert_memory_equal(pp.eth, t4_mac_peer, 6);
 	assert_true(ns_addr_eq(&pp.src, &h.dst));
 	assert_true(ns_addr_eq(&pp.dst, &h.src));
 	assert_true(pp.ip_csum_ok);
@@ -148,24 +70,24 @@ static void test_echo_reply_after_arp(void **state)
 	uint8_t mac[6];
 	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, mac, NULL),
 			 NS_ARP_REACHABLE);
-	assert_memory_equal(mac, mac_peer, 6);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutEchoReps"), 1);
-	assert_int_equal(stat(c.s.stk, "IpInDelivers"), 1);
-	assert_int_equal(stat(c.s.stk, "ArpOutRequests"), 1);
-	assert_int_equal(stat(c.s.stk, "ArpInReplies"), 1);
-	cap_fini(&c);
+	assert_memory_equal(mac, t4_mac_peer, 6);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInDelivers"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpOutRequests"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpInReplies"), 1);
+	t4_fini(&c);
 }
 
 static void test_broadcast_echo_ignored(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
-	memcpy(h.dst_mac, bcast, 6);
+	t4_l3_from_peer(&h);
+	memcpy(h.dst_mac, t4_bcast, 6);
 	h.dst = ns_test_addr("198.18.0.255");
 	uint8_t f[128];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
@@ -173,13 +95,13 @@ static void test_broadcast_echo_ignored(void **state)
 	h.dst = ns_test_addr("255.255.255.255");
 	n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpExtInBcastPkts"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpInErrors"), 2);
-	assert_int_equal(stat(c.s.stk, "IcmpOutEchoReps"), 0);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInBcastPkts"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInErrors"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 0);
+	t4_fini(&c);
 }
 
 /* ---- header validation ------------------------------------------------------------- */
@@ -187,7 +109,7 @@ static void test_broadcast_echo_ignored(void **state)
 struct bad_case {
 	const char *what;
 	void (*mutate)(uint8_t *f, size_t *len);
-	const char *stat;
+	const char *counter;
 };
 
 static void m_version(uint8_t *f, size_t *len) { (void)len; f[14] = 0x65; ns_test_fix_ipv4_csum(f); }
@@ -226,35 +148,35 @@ static void test_bad_headers_counted(void **state)
 		{ "not our destination", m_dst_other, "IpInAddrErrors" },
 		{ "zero destination", m_dst_zero, "IpInAddrErrors" },
 	};
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	for (size_t i = 0; i < NS_ARRAY_SIZE(cases); i++) {
 		struct ns_test_l3 h;
-		l3_from_peer(&h);
+		t4_l3_from_peer(&h);
 		uint8_t f[256];
 		size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcdefgh", 8);
 		cases[i].mutate(f, &n);
-		uint64_t before = stat(c.s.stk, cases[i].stat);
-		uint64_t rx = stat(c.s.stk, "IpInReceives");
+		uint64_t before = t4_stat(c.s.stk, cases[i].counter);
+		uint64_t rx = t4_stat(c.s.stk, "IpInReceives");
 		ns_test_inject(&c.s, f, n);
-		settle(&c);
-		if (stat(c.s.stk, cases[i].stat) != before + 1)
-			fail_msg("%s: %s not counted", cases[i].what, cases[i].stat);
-		assert_int_equal(stat(c.s.stk, "IpInReceives"), rx + 1);
-		assert_int_equal(stat(c.s.stk, "IcmpInMsgs"), 0);
+		t4_settle(&c);
+		if (t4_stat(c.s.stk, cases[i].counter) != before + 1)
+			fail_msg("%s: %s not counted", cases[i].what, cases[i].counter);
+		assert_int_equal(t4_stat(c.s.stk, "IpInReceives"), rx + 1);
+		assert_int_equal(t4_stat(c.s.stk, "IcmpInMsgs"), 0);
 		assert_null(ns_test_capture(&c.s));
 	}
-	assert_int_equal(stat(c.s.stk, "IpInHdrErrors"), 6);   /* csum counts here too */
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 6);   /* csum counts here too */
 	/* link padding beyond the total length is trimmed, TTL 0/1 accepted (RFC 1122 3.2.1.7) */
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	h.ttl = 1;
 	uint8_t f[256];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "ab", 2);
 	memset(f + n, 0xee, 10);
 	ns_test_inject(&c.s, f, n + 10);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -262,17 +184,17 @@ static void test_bad_headers_counted(void **state)
 	assert_int_equal(pp.payload_len, 2);
 	assert_true(pp.l4_csum_ok);
 	ns_pkt_unref(p);
-	cap_fini(&c);
+	t4_fini(&c);
 }
 
 static void test_options(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t f[256], g[256];
 	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcd", 4);
 	/* insert 8 bytes of options: NOP, NOP, then an option of length 4, EOL... */
@@ -284,7 +206,7 @@ static void test_options(void **state)
 	ns_store_be16(g + 16, (uint16_t)(n - 14 + 8));
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);                 /* answered */
 	ns_pkt_unref(p);
@@ -292,7 +214,7 @@ static void test_options(void **state)
 	g[34 + 3] = 9;
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -300,31 +222,31 @@ static void test_options(void **state)
 	assert_int_equal(pp.icmp_type, NS_ICMP_PARAMETERPROB);
 	assert_int_equal(pp.l4[4], 22);     /* the option's offset in the header */
 	ns_pkt_unref(p);
-	assert_int_equal(stat(c.s.stk, "IpInHdrErrors"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutParmProbs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutParmProbs"), 1);
 	/* source routed: dropped (Linux accept_source_route = 0) */
 	static const uint8_t lsrr[8] = { 131, 7, 4, 1, 2, 3, 4, 0 };
 	memcpy(g + 34, lsrr, 8);
 	ns_test_fix_ipv4_csum(g);
 	ns_test_inject(&c.s, g, n + 8);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpInDiscards"), 1);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpInDiscards"), 1);
+	t4_fini(&c);
 }
 
 static void test_unknown_protocol(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
-	peer_known(&c);
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
 	struct ns_test_l3 h;
-	l3_from_peer(&h);
+	t4_l3_from_peer(&h);
 	uint8_t f[256];
 	size_t n = ns_test_build_ip(f, &h, 253, "experiment", 10);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	struct ns_pkt *p = ns_test_capture(&c.s);
 	assert_non_null(p);
 	struct ns_test_parsed pp;
@@ -337,18 +259,18 @@ static void test_unknown_protocol(void **state)
 	assert_int_equal(pp.payload_len, n - 14);
 	assert_memory_equal(pp.payload, f + 14, n - 14);
 	ns_pkt_unref(p);
-	assert_int_equal(stat(c.s.stk, "IpInUnknownProtos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpOutMsgs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutMsgs"), 1);
 	/* never about a broadcast */
-	memcpy(h.dst_mac, bcast, 6);
+	memcpy(h.dst_mac, t4_bcast, 6);
 	h.dst = ns_test_addr("198.18.0.255");
 	n = ns_test_build_ip(f, &h, 253, "experiment", 10);
 	ns_test_inject(&c.s, f, n);
-	settle(&c);
+	t4_settle(&c);
 	assert_null(ns_test_capture(&c.s));
-	assert_int_equal(stat(c.s.stk, "IpInUnknownProtos"), 2);
-	cap_fini(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 2);
+	t4_fini(&c);
 }
 
 /* ---- two stacks ------------------------------------------------------------------ */
@@ -369,9 +291,9 @@ static void test_ping_pair(void **state)
 	assert_int_equal(ns__icmp4_xmit(p.a.stk, 0, 0xc6120002u, NS_ICMP_ECHO, 0, 0x00010001u, body,
 					sizeof(body), 0), 0);
 	assert_true(ns_test_pump(&p, got_reply, p.a.stk, 5 * NS_NSEC_PER_SEC));
-	assert_int_equal(stat(p.b.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(p.b.stk, "IcmpOutEchoReps"), 1);
-	assert_int_equal(stat(p.a.stk, "IcmpOutEchos"), 1);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(p.a.stk, "IcmpOutEchos"), 1);
 	ns_test_settle(&p);
 	assert_int_equal(ns_test_pair_live(&p), 0);
 	ns_test_pair_fini(&p);
@@ -380,16 +302,120 @@ static void test_ping_pair(void **state)
 static void test_ping_self(void **state)
 {
 	(void)state;
-	struct cap c;
-	cap_init(&c);
+	struct t4_cap c;
+	t4_init(&c);
 	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0, 0xc6120001u, NS_ICMP_ECHO, 0, 7, (const uint8_t *)"me", 2, 0), 0);
 	/* nothing happens inside the call: the loop is deferred */
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 0);
-	settle(&c);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchos"), 1);
-	assert_int_equal(stat(c.s.stk, "IcmpInEchoReps"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 0);
+	t4_settle(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchoReps"), 1);
 	assert_null(ns_test_capture(&c.s));
-	cap_fini(&c);
+	t4_fini(&c);
+}
+
+/* ---- threaded mode -------------------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void test_threaded_pair(void **state)
+{
+	(void)state;
+	/* real clock, each stack with its timer and channel receive threads */
+	static const uint8_t mb[6] = NS_TEST_MAC_B;
+	struct ns_stack *s[2];
+	struct ns_link *l[2] = { ns_link_channel_new(t4_mac_a, 1500, 1024),
+				 ns_link_channel_new(mb, 1500, 1024) };
+	ns_link_channel_pair(l[0], l[1]);
+	const char *ip[2] = { "198.18.0.1", "198.18.0.2" };
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ns_stack_create(NULL, &s[i]), 0);
+		int nic = ns_nic_add(s[i], l[i], "eth0");
+		assert_true(nic > 0);
+		struct ns_addr a = ns_test_addr(ip[i]);
+		assert_int_equal(ns_nic_addr_add(s[i], nic, &a, 24), 0);
+		assert_int_equal(ns_stack_start(s[i]), 0);
+	}
+	static uint8_t body[4000];
+	for (int k = 0; k < 20; k++) {
+		assert_int_equal(ns__icmp4_xmit(s[0], 0, 0xc6120002u, NS_ICMP_ECHO, 0, (uint32_t)k,
+						body, k % 2 ? sizeof(body) : 64, 0), 0);
+		/* and to ourselves, from this (application) thread */
+		assert_int_equal(ns__icmp4_xmit(s[0], 0, 0xc6120001u, NS_ICMP_ECHO, 0, (uint32_t)k,
+						body, 64, 0), 0);
+	}
+	for (int t = 0; t < 400 && t4_stat(s[0], "IcmpInEchoReps") < 40; t++)
+		sleep_ms(5);
+	assert_int_equal(t4_stat(s[0], "IcmpInEchoReps"), 40);
+	assert_int_equal(t4_stat(s[1], "IpReasmOKs"), 10);
+	for (int i = 0; i < 2; i++)
+		ns_stack_stop(s[i]);
+	for (int i = 0; i < 2; i++) {
+		ns_stack_destroy(s[i]);
+	}
+}
+
+/* ---- robustness: mutated frames never crash, leak or get stuck ------------------ */
+
+static void test_mutated_frames(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_seeded_rng rng;
+	ns_seeded_rng_init(&rng, ns_test_seed(42));
+	struct ns_rng r = ns_seeded_rng(&rng);
+	uint8_t seeds[6][1600];
+	size_t lens[6];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t body[1400];
+	memset(body, 0x61, sizeof(body));
+	lens[0] = ns_test_build_icmp(seeds[0], &h, NS_ICMP_ECHO, 0, 1, body, 100);
+	lens[1] = ns_test_build_udp(seeds[1], &h, 1, 7, body, 200);
+	h.frag = NS_IP_MF;
+	lens[2] = ns_test_build_icmp(seeds[2], &h, NS_ICMP_ECHO, 0, 1, body, 1000);
+	h.frag = 125;
+	lens[3] = ns_test_build_ip(seeds[3], &h, NS_IPPROTO_ICMP, body, 500);
+	h.frag = 0;
+	uint8_t inner[100];
+	memcpy(inner, seeds[1] + 14, 100);
+	lens[4] = ns_test_build_icmp(seeds[4], &h, NS_ICMP_DEST_UNREACH, NS_ICMP_FRAG_NEEDED, 576,
+				     inner, 100);
+	lens[5] = t4_arp_frame(seeds[5], NS_ARPOP_REQUEST, t4_bcast, t4_mac_peer, T4_PEER, NULL, T4_US);
+	uint8_t f[1600];
+	for (int i = 0; i < 20000; i++) {
+		uint64_t x = r.next_u64(r.ctx);
+		int k = (int)(x % 6);
+		size_t n = lens[k];
+		memcpy(f, seeds[k], n);
+		int flips = 1 + (int)((x >> 8) % 4);
+		for (int j = 0; j < flips; j++) {
+			uint64_t y = r.next_u64(r.ctx);
+			size_t pos = 14 + (size_t)(y % (n - 14 < 64 ? n - 14 : 64));
+			f[pos] = (uint8_t)(y >> 32);
+		}
+		if ((x >> 16) % 3 == 0)
+			ns_test_fix_ipv4_csum(f);
+		if ((x >> 20) % 5 == 0)
+			n = 14 + (size_t)((x >> 24) % (n - 13));
+		ns_test_inject(&c.s, f, n);
+		if (i % 64 == 0) {
+			t4_settle(&c);
+			ns_test_capture_drop(&c.s);
+		}
+	}
+	t4_settle(&c);
+	ns_test_capture_drop(&c.s);
+	t4_advance(&c, 40 * NS_NSEC_PER_SEC);
+	assert_int_equal(ns__ipv4_reasm_mem(c.s.stk), 0);
+	assert_true(t4_stat(c.s.stk, "IpInReceives") > 10000);
+	t4_fini(&c);
 }
 
 int main(void)
@@ -402,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_protocol),
 		cmocka_unit_test(test_ping_pair),
 		cmocka_unit_test(test_ping_self),
+		cmocka_unit_test(test_threaded_pair),
+		cmocka_unit_test(test_mutated_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
