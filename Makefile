@@ -50,7 +50,7 @@ ifneq ($(REPLAY_SRCS),)
 BINS += $(OUT)/pcap-replay
 endif
 
-.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net
+.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net packetdrill
 .DEFAULT_GOAL := all
 
 all: deps
@@ -134,6 +134,11 @@ portable:
 			-I. -Inetstack -c $$f -o $(BUILD)/portable/$$(echo $$f | tr / _).o; done
 	@rm -f $(BUILD)/portable/libcore.a; ar rcs $(BUILD)/portable/libcore.a $(BUILD)/portable/*.o
 	@echo "portable: OK ($(words $(PORTABLE_SRCS)) files)"
+
+# The shared packetdrill corpus (../shared/packetdrill) run in-process by pcap-replay.
+packetdrill: deps
+	@$(MAKE) --no-print-directory V=normal build-all
+	@sh tests/replay/packetdrill.sh $(BUILD)/normal
 
 demo: all
 	@sh tests/demo.sh

@@ -57,6 +57,23 @@ cases["ipv4_bad_checksum"] = at([arp_who_has(0.0),
                                  v4(0.02, ICMP(type=8, id=1, seq=2))])
 
 
+def ns_for_us(t=0.0):
+    """the peer resolves our IPv6 address (and we learn its MAC from the NS)"""
+    return (t, Ether(src=PEER, dst="33:33:ff:00:00:01") / IPv6(src=B6, dst="ff02::1:ff00:1", hlim=255) /
+            ICMPv6ND_NS(tgt=A6) / ICMPv6NDOptSrcLLAddr(lladdr=PEER))
+
+
+def v6(t, l4):
+    return (t, Ether(src=PEER, dst=US) / IPv6(src=B6, dst=A6) / l4)
+
+
+cases["icmp6_echo"] = at([ns_for_us(0.0), v6(0.01, ICMPv6EchoRequest(id=5, seq=1, data=b"ping6" * 10))])
+cases["udp6_echo"] = at([ns_for_us(0.0), v6(0.01, UDP(sport=40000, dport=7) / Raw(b"hello over IPv6"))])
+cases["udp6_port_unreachable"] = at([ns_for_us(0.0), v6(0.01, UDP(sport=40000, dport=5555) / Raw(b"x" * 20))])
+f6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x77) / ICMPv6EchoRequest(id=6, seq=1, data=bytes(range(256)) * 12), 1280)
+cases["ipv6_fragments"] = at([ns_for_us(0.0)] + [(0.01 + 0.001 * i, Ether(src=PEER, dst=US) / f) for i, f in enumerate(f6)])
+
+
 def tcp_peer(sport, dport, seq):
     return IP(src=B, dst=A) / TCP(sport=sport, dport=dport, seq=seq)
 

@@ -233,6 +233,19 @@ static int parse_line(struct nsr_config *c, char t[][TOK_LEN], int n, const char
 		c->settle_ns = v;
 		return 0;
 	}
+	if (strcmp(k, "flags") == 0) {
+		for (int i = 1; i < n; i++) {
+			if (strcmp(t[i], "nodad") == 0)
+				c->stack_flags |= NS_STACK_F_NODAD;
+			else if (strcmp(t[i], "noauto6") == 0)
+				c->stack_flags |= NS_STACK_F_NOAUTO6;
+			else {
+				*why = "unknown flag (nodad, noauto6)";
+				return -1;
+			}
+		}
+		return 0;
+	}
 	if (strcmp(k, "tail") == 0) {
 		if (n != 2 || nsr_parse_secs(t[1], &v) < 0 || v > 3600ull * 1000000000ull) {
 			*why = "bad tail time (seconds)";

@@ -9,6 +9,7 @@
  *   route 198.19.0.0/16 via 198.18.0.254    a route (gateway optional)
  *   route default via 198.18.0.254          default route (family of the gateway)
  *   seed 42                        random seed (the --seed option overrides)
+ *   flags nodad noauto6            stack flags (NS_STACK_F_NODAD, NS_STACK_F_NOAUTO6)
  *   settle 3                       seconds of virtual time before the first frame (DAD etc.)
  *   tail 5                         seconds of virtual time run after the last frame
  *   listen tcp 8080                a TCP listener that accepts and keeps connections, reads and discards
@@ -62,6 +63,7 @@ struct nsr_config {
 	uint64_t seed;
 	uint64_t settle_ns;
 	uint64_t tail_ns;
+	uint32_t stack_flags;           /* NS_STACK_F_* */
 };
 
 void nsr_config_default(struct nsr_config *c);

@@ -800,7 +800,10 @@ static int runner_init(struct nsr_runner *r, const struct nsr_script_opts *o, FI
 	ns_addr_parse("fd00:5eed::1/64", &r->cfg.addr[1].a, &plen);
 	r->cfg.addr[1].plen = plen;
 	r->cfg.naddr = 2;
-	r->cfg.settle_ns = 3 * NS_NSEC_PER_SEC;
+	r->cfg.settle_ns = NS_NSEC_PER_SEC;
+	/* packetdrill's tun device has no neighbour discovery: neither do we (ARP/ND are answered
+	 * automatically for the peer, and our own link-local chatter is left out) */
+	r->cfg.stack_flags = NS_STACK_F_NODAD | NS_STACK_F_NOAUTO6;
 	for (int i = 0; i < NSR_MAX_FDS; i++)
 		r->fds[i].ns_fd = -1;
 	uint64_t start = 1000 * NS_NSEC_PER_SEC;

@@ -233,6 +233,11 @@ void nsr_sys_check(struct nsr_runner *r, const struct nsr_stmt *st, int64_t ret)
 	int64_t want = eval(r, st->ret, &ok);
 	if (!ok)
 		return;
+	if (want < -1) {                /* system calls return -1 on error, never another negative */
+		nsr_r_fail(r, "expected result %lld but got %lld%s%s", (long long)want, (long long)(ret < 0 ? -1 : ret),
+			   ret < 0 ? " with errno " : "", ret < 0 ? err_name((int)-ret) : "");
+		return;
+	}
 	if (want < 0) {
 		if (ret >= 0) {
 			nsr_r_fail(r, "expected -1%s%s but got %lld", st->err_name ? " " : "",

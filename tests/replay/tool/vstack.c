@@ -307,7 +307,8 @@ int nsr_vstack_create(const struct nsr_config *cfg, uint64_t seed, uint64_t star
 	v->record = true;
 	v->vc.now = start_ns;
 	ns_seeded_rng_init(&v->rng, seed);
-	struct ns_stack_opts o = { .clock = ns_vclock_clock(&v->vc), .rng = ns_seeded_rng(&v->rng) };
+	struct ns_stack_opts o = { .clock = ns_vclock_clock(&v->vc), .rng = ns_seeded_rng(&v->rng),
+				   .flags = cfg->stack_flags };
 	int r = ns_stack_create(&o, &v->stk);
 	if (r < 0) {
 		snprintf(err, errlen, "ns_stack_create: %d", r);
@@ -367,6 +368,7 @@ int nsr_vstack_start_services(struct nsr_vstack *v, uint64_t t0, char *err, size
 		return -1;
 	}
 	bool has4 = false, has6 = false;
+	int nfail = 0, first_err = 0, first_port = 0;
 	for (int i = 0; i < cfg->naddr; i++) {
 		has4 |= cfg->addr[i].a.family == NS_AF_INET;
 		has6 |= cfg->addr[i].a.family == NS_AF_INET6;
@@ -379,13 +381,14 @@ int nsr_vstack_start_services(struct nsr_vstack *v, uint64_t t0, char *err, size
 		if (s->c->kind == NSR_SVC_TCP_CONNECT)
 			continue;
 		/* a protocol the stack does not have yet is a warning, not the end of the replay */
-		if (has4 && (s->fd4 = svc_open(v, s, NS_AF_INET)) < 0 && nsr_warnings)
-			fprintf(stderr, "pcap-replay: warning: service on port %u (IPv4) not available: error %d\n",
-				s->c->port, s->fd4);
-		if (has6 && (s->fd6 = svc_open(v, s, NS_AF_INET6)) < 0 && nsr_warnings)
-			fprintf(stderr, "pcap-replay: warning: service on port %u (IPv6) not available: error %d\n",
-				s->c->port, s->fd6);
+		if (has4 && (s->fd4 = svc_open(v, s, NS_AF_INET)) < 0 && !nfail++)
+			first_err = s->fd4, first_port = s->c->port;
+		if (has6 && (s->fd6 = svc_open(v, s, NS_AF_INET6)) < 0 && !nfail++)
+			first_err = s->fd6, first_port = s->c->port;
 	}
+	if (nfail && nsr_warnings)
+		fprintf(stderr, "pcap-replay: warning: %d service sockets could not be opened (first: port %d, error %d)\n",
+			nfail, first_port, first_err);
 	return 0;
 }
 
