@@ -108,7 +108,7 @@ void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a)
 {
 	if (cc->ops->pkts_acked)
 		cc->ops->pkts_acked(cc, a);
-	if (!a->acked)
+	if (!a->acked || a->sack_only)
 		return;
 	if (cc->ca_state == NS_TCP_CA_RECOVERY || cc->ca_state == NS_TCP_CA_CWR)
 		return;                         /* PRR owns cwnd (ns_tcp_cc_prr_ack) */
@@ -211,6 +211,17 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
 	cc->cwnd_cnt = 0;
 	cc->cwnd_stamp_us = now_us;
 	set_state(cc, NS_TCP_CA_LOSS);
+}
+
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us)
+{
+	cc->prior_ssthresh = 0;
+	cc->cwnd_cnt = 0;
+	cc->prior_cwnd = cc->cwnd;
+	cc->prr_delivered = cc->prr_out = 0;
+	cc->ssthresh = cc->ops->ssthresh(cc);
+	set_state(cc, NS_TCP_CA_CWR);
+	ns_tcp_cc_exit_recovery(cc, now_us);
 }
 
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us)

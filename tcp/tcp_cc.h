@@ -55,6 +55,7 @@ struct ns_tcp_cc_ack {
 	uint32_t snd_una;       /* after this ACK (HyStart rounds) */
 	uint32_t snd_nxt;
 	uint32_t srtt_us;       /* smoothed RTT (0: none), for HyStart's ACK-delay allowance */
+	bool sack_only;         /* snd_una did not advance: cwnd may not grow (Linux tcp_may_raise_cwnd) */
 };
 
 struct ns_tcp_cc_ops {
@@ -139,10 +140,12 @@ void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint3
 void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
 
 /*
- * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
- * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
- * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
- * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ * Every ACK that delivered data (ACKed or SACKed) outside Recovery/CWR:
+ * pkts_acked (RTT, HyStart), then, unless a->sack_only (Linux
+ * tcp_may_raise_cwnd wants FLAG_DATA_ACKED), cong_avoid, which grows cwnd
+ * only when cwnd-limited.  In Loss state (after an RTO) this is slow start
+ * from cwnd 1, as in Linux.  In Recovery/CWR it only calls pkts_acked: use
+ * ns_tcp_cc_prr_ack for cwnd.
  */
 void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 
@@ -191,6 +194,13 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
  */
 bool ns_tcp_cc_rto_should_reduce(const struct ns_tcp_cc *cc, uint32_t snd_una, uint32_t high_seq,
 				 uint32_t retransmits);
+
+/*
+ * A one-shot reduction without a recovery episode (Linux, when a TLP probe
+ * turns out to have repaired a loss, RFC 8985 §7.4.2): ssthresh =
+ * ops->ssthresh(), cwnd = ssthresh, back to Open.
+ */
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /* Loss state ends (all data up to the recovery point ACKed): Open state, cwnd kept. */
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us);
