@@ -42,6 +42,8 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 TEST_HELPER_SRCS := $(wildcard tests/unit/helpers/*.c)
 TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(TEST_HELPER_SRCS))
+# keep helper objects (make would delete them as intermediates and rebuild every time)
+.SECONDARY: $(TEST_HELPER_OBJS)
 
 BINS := $(OUT)/netstackd
 ifneq ($(REPLAY_SRCS),)

@@ -365,6 +365,9 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 int ns__ipv6_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx);
 /* Path MTU toward dst (link MTU if nothing learned). */
 uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif);
+/* Records a smaller path MTU toward dst (ICMP frag needed / packet too big):
+ * never raises it; expires after 10 min; IPv4 below 552 is locked (DF off). */
+void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uint32_t mtu);
 
 /* Transport receive (consume pkt, data at the L4 header). */
 void ns__udp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m);

@@ -85,5 +85,9 @@ struct ns_impair_opts {
 struct ns_link *ns_link_impair_new(struct ns_link *inner, const struct ns_impair_opts *o);
 struct ns_impair_stats { uint64_t passed, dropped, duplicated, reordered, corrupted; };
 void ns_link_impair_stats(struct ns_link *l, struct ns_impair_stats *st);
+/* Clock time (opts->now_ns) when poll() next has a delayed or held frame to
+ * release, UINT64_MAX if none: a pump driving a virtual clock advances to
+ * the earlier of this and the stack's next timer deadline. */
+uint64_t ns_link_impair_next(struct ns_link *l);
 
 #endif

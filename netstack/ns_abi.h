@@ -60,6 +60,9 @@
 #define NS_EBADMSG 74
 #define NS_EPROTO 71
 #define NS_ENODATA 61
+#define NS_ENOTTY 25
+#define NS_ENONET 64
+#define NS_EDOM 33
 
 /* families, types */
 #define NS_AF_UNSPEC 0

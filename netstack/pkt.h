@@ -53,6 +53,7 @@ struct ns_pkt {
 	uint8_t pkt_type;               /* NS_PKT_HOST, NS_PKT_BROADCAST, NS_PKT_MULTICAST, NS_PKT_OTHER */
 	uint8_t flags;                  /* owner's use */
 	uint32_t hash;                  /* flow hash, 0 if none */
+	uint32_t seq;                   /* transport's use (TCP: sequence number of data[0]) */
 	uint64_t tstamp;                /* rx time (stack clock) or owner's use */
 	void *owner;                    /* socket this packet is charged to, or NULL */
 	uint32_t charged;               /* bytes charged to owner */

@@ -55,6 +55,7 @@ struct ns_waiter {
 
 struct ns_sock {
 	struct urcu_ref ref;
+	struct rcu_head rcu;            /* the struct is freed a grace period after the last put */
 	struct ns_stack *stk;
 	const struct ns_proto_ops *ops;
 	int fd;                         /* -1 until installed / after close */
@@ -66,6 +67,7 @@ struct ns_sock {
 	/* SOL_SOCKET state (under mu) */
 	bool nonblock;
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline;
+	bool debug, dontroute;          /* SO_DEBUG, SO_DONTROUTE */
 	bool linger_on;
 	int linger_sec;
 	int sndbuf, rcvbuf;             /* as getsockopt reports them (Linux doubles the set value) */
@@ -83,6 +85,8 @@ struct ns_sock {
 	int efd_mask;
 	bool efd_set;
 	int last_mask;
+	uint64_t wake_gen;              /* bumped by every ns__sock_wake_locked (blocked callers retry) */
+	bool accepting;                 /* SO_ACCEPTCONN: set by the protocol's listen (under mu) */
 
 	/* memory accounting: bytes of packets queued on this socket */
 	uint32_t rmem, wmem;
@@ -97,6 +101,16 @@ static inline void ns__sock_get(struct ns_sock *sk) { urcu_ref_get(&sk->ref); }
 void ns__sock_put(struct ns_sock *sk);
 /* Installs sk in the descriptor table (takes the caller's reference); returns fd or -EMFILE. */
 int ns__sock_install(struct ns_stack *stk, struct ns_sock *sk);
+/* The socket behind fd with a new reference (drop with ns__sock_put), or NULL. */
+struct ns_sock *ns__sock_lookup(struct ns_stack *stk, int fd);
+/* O_NONBLOCK / SOCK_NONBLOCK / FIONBIO state (may change concurrently: use these). */
+static inline bool ns__sock_nonblock(const struct ns_sock *sk)
+{
+	return __atomic_load_n(&sk->nonblock, __ATOMIC_RELAXED);
+}
+void ns__sock_set_nonblock(struct ns_sock *sk, bool on);
+/* true once the descriptor was closed (blocked callers return -EBADF); under mu. */
+static inline bool ns__sock_closed_locked(const struct ns_sock *sk) { return sk->fd < 0; }
 
 /* Readiness changed: wakes blocked callers, runs waiters, updates the eventfd. */
 void ns__sock_wake_locked(struct ns_sock *sk);
@@ -113,12 +127,40 @@ int ns__sock_take_err_locked(struct ns_sock *sk);
 int ns__sock_wait_locked(struct ns_sock *sk, int mask, uint64_t deadline);
 
 
-/* sockaddr helpers: parse into ns_addr/port (host order); -EINVAL / -EAFNOSUPPORT. */
+/*
+ * sockaddr helpers: parse into ns_addr/port (host order); -EINVAL / -EAFNOSUPPORT.
+ * want_family NS_AF_INET needs >= 16 bytes and sin_family AF_INET; NS_AF_INET6
+ * needs >= 24 bytes (RFC 2133 size) and AF_INET6; 0 takes either.  An
+ * IPv4-mapped IPv6 address comes back as an NS_AF_INET ns_addr (check the
+ * sockaddr's family if the difference matters).  Returns 0.
+ */
 int ns__sockaddr_parse(const struct sockaddr *sa, socklen_t len, int want_family,
 		       struct ns_addr *a, uint16_t *port);
-/* Fills a sockaddr_in/in6 of family (v4 addresses map to ::ffff:a.b.c.d on AF_INET6). */
+/* Fills a sockaddr_in/in6 of family (v4 addresses map to ::ffff:a.b.c.d on AF_INET6);
+ * copies at most len bytes, returns the full length.  a NULL: the unspecified address. */
 socklen_t ns__sockaddr_fill(struct sockaddr *sa, socklen_t len, int family,
 			    const struct ns_addr *a, uint16_t port);
+bool ns__addr_is_v4mapped(const uint8_t b[16]);
+
+/*
+ * Contract details (socket.c):
+ * - Blocking: socket.c calls sendmsg/recvmsg/accept and, on -EAGAIN for a
+ *   blocking call, waits until the next ns__sock_wake_locked (sk->wake_gen
+ *   changes), the timeout (SO_RCVTIMEO/SO_SNDTIMEO; then -EAGAIN) or close
+ *   (-EBADF), and calls again.  connect is called once: a protocol that
+ *   must wait (TCP) does so itself with ns__sock_wait_locked, honouring
+ *   sk->nonblock and sk->sndtimeo_ns.  MSG_DONTWAIT reaches the protocol
+ *   unchanged (it may ignore it).
+ * - SOL_SOCKET options: socket.c validates and stores them, then calls
+ *   ops->setsockopt(sk, SOL_SOCKET, ...) so the protocol can react; a
+ *   protocol return of -ENOPROTOOPT there is ignored.  getsockopt at
+ *   SOL_SOCKET is answered by socket.c alone.
+ * - Readiness: socket.c adds NS_POLLERR while sk->err is set.  Waiter
+ *   callbacks run under sk->mu on every wake whose mask intersects theirs.
+ * - ioctl: FIONBIO is handled by socket.c; everything else goes to
+ *   ops->ioctl (NULL or -ENOIOCTLCMD-like -ENOTTY: "not a known ioctl").
+ * - listen/accept NULL in ops: -EOPNOTSUPP.
+ */
 
 /* Linux's sysctl-like defaults shared by protocols. */
 #define NS_RMEM_DEFAULT 212992

@@ -1,0 +1,356 @@
+/*
+ * ipv4/icmp.c - ICMPv4 (RFC 792, RFC 1122 3.2.2): receive (echo reply,
+ * errors parsed and handed to the transports, fragmentation-needed into
+ * the path MTU cache) and the sending of errors with RFC 1122's rules and
+ * Linux's rate limits.
+ * Owns: every Icmp* counter.
+ * Read first: RFC 1122 3.2.2, RFC 1191, Linux net/ipv4/icmp.c.
+ */
+#include <stdlib.h>
+#include "ipv4_internal.h"
+
+/* ---- rate limits (Linux icmp_ratelimit / icmp_msgs_per_sec) -------------- */
+
+#define RL_MASK 0x1818u                 /* Linux icmp_ratemask: types 3, 4, 11, 12 */
+#define RL_HOST_NS NS_NSEC_PER_SEC      /* icmp_ratelimit = 1000 ms */
+#define RL_HOST_BURST 6                 /* XRLIM_BURST_FACTOR */
+#define RL_GLOBAL_PER_SEC 1000          /* icmp_msgs_per_sec */
+#define RL_GLOBAL_BURST 50              /* icmp_msgs_burst */
+#define RL_PEERS 1024u
+
+struct rl_peer {
+	uint32_t addr;
+	bool used;
+	uint64_t tokens;                /* ns of credit, at most BURST * RL_HOST_NS */
+	uint64_t last;
+};
+
+struct ns_icmp_rl {
+	pthread_mutex_t mu;
+	uint32_t credit;                /* global bucket */
+	uint64_t stamp;
+	struct rl_peer peers[RL_PEERS];
+};
+
+int ns__icmp4_init(struct ns_ipv4 *ip)
+{
+	ip->icmp_rl = calloc(1, sizeof(*ip->icmp_rl));
+	if (!ip->icmp_rl)
+		return -NS_ENOMEM;
+	pthread_mutex_init(&ip->icmp_rl->mu, NULL);
+	ip->icmp_rl->credit = RL_GLOBAL_BURST;
+	ip->icmp_rl->stamp = ns__now(ip->stk);
+	return 0;
+}
+
+void ns__icmp4_fini(struct ns_ipv4 *ip)
+{
+	if (!ip->icmp_rl)
+		return;
+	pthread_mutex_destroy(&ip->icmp_rl->mu);
+	free(ip->icmp_rl);
+	ip->icmp_rl = NULL;
+}
+
+static bool rl_masked(uint8_t type, uint8_t code)
+{
+	if (type > 18)
+		return false;
+	if (type == NS_ICMP_DEST_UNREACH && code == NS_ICMP_FRAG_NEEDED)
+		return false;                   /* PMTU discovery is never limited */
+	return (RL_MASK >> type) & 1u;
+}
+
+static bool rl_global_allow(struct ns_icmp_rl *rl, uint64_t now)
+{
+	uint64_t delta = now - rl->stamp;
+	if (delta >= NS_NSEC_PER_SEC / 50) {
+		uint64_t incr = delta * RL_GLOBAL_PER_SEC / NS_NSEC_PER_SEC;
+		rl->credit = (uint32_t)NS_MIN((uint64_t)rl->credit + incr, RL_GLOBAL_BURST);
+		rl->stamp = now;
+	}
+	if (!rl->credit)
+		return false;
+	rl->credit--;
+	return true;
+}
+
+/* Token bucket per destination (Linux inet_peer_xrlim_allow). */
+static bool rl_host_allow(struct ns_stack *stk, struct ns_icmp_rl *rl, uint32_t dst, uint64_t now)
+{
+	uint8_t key[4];
+	ns_store_be32(key, dst);
+	struct rl_peer *p = &rl->peers[ns__siphash(stk->hash_seed, key, 4) & (RL_PEERS - 1)];
+	if (!p->used || p->addr != dst) {
+		p->used = true;
+		p->addr = dst;
+		p->tokens = RL_HOST_BURST * RL_HOST_NS;     /* a new peer gets the full burst */
+		p->last = now;
+	}
+	uint64_t tok = p->tokens + (now - p->last);
+	p->last = now;
+	if (tok > RL_HOST_BURST * RL_HOST_NS)
+		tok = RL_HOST_BURST * RL_HOST_NS;
+	bool ok = false;
+	if (tok >= RL_HOST_NS) {
+		tok -= RL_HOST_NS;
+		ok = true;
+	}
+	p->tokens = tok;
+	return ok;
+}
+
+/* Whether an error of type/code may go to dst now; counts refusals. */
+static bool rl_allow(struct ns_stack *stk, uint8_t type, uint8_t code, uint32_t dst, bool local)
+{
+	if (!rl_masked(type, code))
+		return true;
+	struct ns_icmp_rl *rl = stk->ipv4->icmp_rl;
+	uint64_t now = ns__now(stk);
+	pthread_mutex_lock(&rl->mu);
+	bool ok = rl_global_allow(rl, now);
+	if (!ok) {
+		pthread_mutex_unlock(&rl->mu);
+		NS_STAT_INC(stk, IcmpOutRateLimitGlobal);
+		return false;
+	}
+	if (!local && !rl_host_allow(stk, rl, dst, now)) {   /* Linux exempts lo */
+		pthread_mutex_unlock(&rl->mu);
+		NS_STAT_INC(stk, IcmpOutRateLimitHost);
+		return false;
+	}
+	pthread_mutex_unlock(&rl->mu);
+	return true;
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+static void count_out(struct ns_stack *stk, uint8_t type)
+{
+	NS_STAT_INC(stk, IcmpOutMsgs);
+	switch (type) {
+	case NS_ICMP_DEST_UNREACH: NS_STAT_INC(stk, IcmpOutDestUnreachs); break;
+	case NS_ICMP_TIME_EXCEEDED: NS_STAT_INC(stk, IcmpOutTimeExcds); break;
+	case NS_ICMP_PARAMETERPROB: NS_STAT_INC(stk, IcmpOutParmProbs); break;
+	case NS_ICMP_ECHO: NS_STAT_INC(stk, IcmpOutEchos); break;
+	case NS_ICMP_ECHOREPLY: NS_STAT_INC(stk, IcmpOutEchoReps); break;
+	default: break;
+	}
+}
+
+int ns__icmp4_xmit(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+		   uint32_t rest, const uint8_t *body, size_t len, uint8_t tos)
+{
+	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(stk), NS_PKT_TX_HEADROOM, NS_ICMP_HLEN + len);
+	if (!pkt) {
+		NS_STAT_INC(stk, PktAllocFails);
+		NS_STAT_INC(stk, IcmpOutErrors);
+		return -NS_ENOBUFS;
+	}
+	uint8_t *h = ns_pkt_data(pkt);
+	h[0] = type;
+	h[1] = code;
+	h[2] = h[3] = 0;
+	ns_store_be32(h + 4, rest);
+	if (len)
+		memcpy(h + NS_ICMP_HLEN, body, len);
+	ns_store_be16(h + 2, ns_csum_fold(ns_csum_partial(h, NS_ICMP_HLEN + len, 0)));
+	struct ns_ip_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	if (src)
+		ns_addr_from_u32(&tx.src, src);
+	ns_addr_from_u32(&tx.dst, dst);
+	tx.proto = NS_IPPROTO_ICMP;
+	tx.ttl = -1;
+	tx.tos = tos;
+	tx.pmtudisc = NS_IP_PMTUDISC_DONT;  /* Linux's ICMP socket: no DF */
+	count_out(stk, type);
+	int err = ns__ipv4_output(stk, pkt, &tx);
+	if (err < 0)
+		NS_STAT_INC(stk, IcmpOutErrors);
+	return err;
+}
+
+/* True for ICMP types that are errors (never answered with an error). */
+static bool type_is_error(uint8_t t)
+{
+	return t == NS_ICMP_DEST_UNREACH || t == NS_ICMP_SOURCE_QUENCH || t == NS_ICMP_REDIRECT ||
+	       t == NS_ICMP_TIME_EXCEEDED || t == NS_ICMP_PARAMETERPROB;
+}
+
+void ns__icmp4_send_error(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m,
+			  uint8_t type, uint8_t code, uint32_t info)
+{
+	if (m->l3_off >= pkt->tail || pkt->tail - m->l3_off < NS_IPV4_HLEN)
+		return;
+	const uint8_t *h = pkt->head + m->l3_off;
+	uint32_t avail = pkt->tail - m->l3_off;
+	int ihl = ns_ip4_ihl(h);
+	if ((h[0] >> 4) != 4 || ihl < NS_IPV4_HLEN || (uint32_t)ihl > avail)
+		return;
+	/* RFC 1122 3.2.2: never about broadcasts, multicasts, non-first
+	 * fragments, sources that name no single host, or ICMP errors. */
+	if (m->pkt_type != NS_PKT_HOST)
+		return;
+	uint32_t src = ns_ip4_src(h), dst = ns_ip4_dst(h);
+	if (ns_ip4_is_zeronet(src) || ns_ip4_is_lbcast(src) || ns_ip4_is_mcast(src) ||
+	    (src & 0xf0000000u) == 0xf0000000u)
+		return;
+	if (ns_ip4_is_mcast(dst) || ns_ip4_is_lbcast(dst))
+		return;
+	if (ns_ip4_frag(h) & NS_IP_OFFMASK)
+		return;
+	if (h[9] == NS_IPPROTO_ICMP) {
+		if ((uint32_t)ihl + 1 > avail)
+			return;
+		uint8_t it = h[ihl];
+		if (it > 18 || type_is_error(it))
+			return;
+	}
+	struct ns_addr sa, da;
+	ns_addr_from_u32(&sa, src);
+	ns_addr_from_u32(&da, dst);
+	if (m->nic && ns__addr_is_bcast4(m->nic, &da))
+		return;
+	bool to_local = ns__addr_local(stk, &sa, NULL) != NULL;
+	if (!rl_allow(stk, type, code, src, to_local))
+		return;
+	uint32_t qlen = NS_MIN(avail, (uint32_t)ns_ip4_totlen(h));
+	qlen = NS_MIN(qlen, (uint32_t)(NS_ICMP_ERR_MAX - NS_IPV4_HLEN - NS_ICMP_HLEN));
+	/* reply from the address the datagram was sent to when it is ours */
+	uint32_t from = ns__addr_local(stk, &da, NULL) ? dst : 0;
+	uint8_t tos = (uint8_t)((h[1] & 0x1e) | 0xc0);   /* Linux: precedence internetwork control */
+	ns__icmp4_xmit(stk, from, src, type, code, info, h, qlen, tos);
+}
+
+/* ---- receiving -------------------------------------------------------------- */
+
+/* errno and RFC 1122 "hard" for an error (Linux icmp_err_convert). */
+static int err_of(uint8_t type, uint8_t code, bool *hard)
+{
+	static const struct { int err; bool fatal; } unreach[16] = {
+		{ NS_ENETUNREACH, false }, { NS_EHOSTUNREACH, false }, { NS_ENOPROTOOPT, true },
+		{ NS_ECONNREFUSED, true }, { NS_EMSGSIZE, false }, { NS_EOPNOTSUPP, false },
+		{ NS_ENETUNREACH, true }, { NS_EHOSTDOWN, true }, { 64 /* ENONET */, true },
+		{ NS_ENETUNREACH, true }, { NS_EHOSTUNREACH, true }, { NS_ENETUNREACH, false },
+		{ NS_EHOSTUNREACH, false }, { NS_EHOSTUNREACH, true }, { NS_EHOSTUNREACH, true },
+		{ NS_EHOSTUNREACH, true },
+	};
+	*hard = false;
+	switch (type) {
+	case NS_ICMP_DEST_UNREACH:
+		if (code > 15)
+			return 0;
+		*hard = unreach[code].fatal;
+		return unreach[code].err;
+	case NS_ICMP_TIME_EXCEEDED:
+		return NS_EHOSTUNREACH;
+	case NS_ICMP_PARAMETERPROB:
+		*hard = true;
+		return NS_EPROTO;
+	default:
+		return 0;
+	}
+}
+
+static void echo_reply(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
+{
+	const uint8_t *h = ns_pkt_data(pkt);
+	uint32_t len = ns_pkt_len(pkt);
+	ns__icmp4_xmit(stk, ns_addr_v4_u32(&m->dst), ns_addr_v4_u32(&m->src), NS_ICMP_ECHOREPLY, 0,
+		       ns_load_be32(h + 4), h + NS_ICMP_HLEN, len - NS_ICMP_HLEN, m->tos);
+}
+
+/* An error about a datagram we sent: PMTU, then the transport.  Returns
+ * false when the message is malformed. */
+static bool rcv_error(struct ns_stack *stk, struct ns_pkt *pkt)
+{
+	const uint8_t *h = ns_pkt_data(pkt);
+	uint32_t len = ns_pkt_len(pkt);
+	uint8_t type = h[0], code = h[1];
+	if (len < NS_ICMP_HLEN + NS_IPV4_HLEN)
+		return false;
+	const uint8_t *in = h + NS_ICMP_HLEN;
+	int ihl = ns_ip4_ihl(in);
+	if (ihl < NS_IPV4_HLEN || len < NS_ICMP_HLEN + (uint32_t)ihl + 8)
+		return false;
+	if (type == NS_ICMP_TIME_EXCEEDED && code == NS_ICMP_EXC_FRAGTIME)
+		return true;                    /* Linux ignores these */
+	if (type == NS_ICMP_SOURCE_QUENCH)
+		return true;                    /* RFC 6633 */
+	if (type == NS_ICMP_DEST_UNREACH && code > 15)
+		return true;
+	struct ns_icmp_err e;
+	memset(&e, 0, sizeof(e));
+	e.family = NS_AF_INET;
+	e.type = type;
+	e.code = code;
+	e.err = err_of(type, code, &e.hard);
+	ns_addr_from_u32(&e.src, ns_ip4_src(in));
+	ns_addr_from_u32(&e.dst, ns_ip4_dst(in));
+	e.proto = in[9];
+	e.l4 = in + ihl;
+	e.l4_len = len - NS_ICMP_HLEN - (uint32_t)ihl;
+	if (type == NS_ICMP_DEST_UNREACH && code == NS_ICMP_FRAG_NEEDED) {
+		uint32_t mtu = ns_load_be16(h + 6);
+		if (mtu && mtu < NS_IPV4_MIN_MTU)
+			mtu = NS_IPV4_MIN_MTU;
+		ns__ip_path_mtu_update(stk, &e.dst, mtu);
+		e.mtu = ns__ip_path_mtu(stk, &e.dst, 0);
+	}
+	if (e.proto == NS_IPPROTO_UDP)
+		ns__udp_icmp_err(stk, &e);
+	else if (e.proto == NS_IPPROTO_TCP)
+		ns__tcp_icmp_err(stk, &e);
+	return true;
+}
+
+static void count_in(struct ns_stack *stk, uint8_t type)
+{
+	switch (type) {
+	case NS_ICMP_DEST_UNREACH: NS_STAT_INC(stk, IcmpInDestUnreachs); break;
+	case NS_ICMP_TIME_EXCEEDED: NS_STAT_INC(stk, IcmpInTimeExcds); break;
+	case NS_ICMP_PARAMETERPROB: NS_STAT_INC(stk, IcmpInParmProbs); break;
+	case NS_ICMP_ECHO: NS_STAT_INC(stk, IcmpInEchos); break;
+	case NS_ICMP_ECHOREPLY: NS_STAT_INC(stk, IcmpInEchoReps); break;
+	default: break;
+	}
+}
+
+void ns__icmp4_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
+{
+	NS_STAT_INC(stk, IcmpInMsgs);
+	uint32_t len = ns_pkt_len(pkt);
+	const uint8_t *h = ns_pkt_data(pkt);
+	if (pkt->csum != NS_CSUM_UNNECESSARY && ns_csum_fold(ns_csum_partial(h, len, 0)) != 0) {
+		NS_STAT_INC(stk, IcmpInCsumErrors);
+		goto error;
+	}
+	if (len < NS_ICMP_HLEN)
+		goto error;
+	uint8_t type = h[0];
+	count_in(stk, type);
+	if (m->pkt_type != NS_PKT_HOST) {
+		/* icmp_echo_ignore_broadcasts = 1; only queries make sense here */
+		goto error;
+	}
+	switch (type) {
+	case NS_ICMP_ECHO:
+		echo_reply(stk, pkt, m);
+		break;
+	case NS_ICMP_DEST_UNREACH:
+	case NS_ICMP_SOURCE_QUENCH:
+	case NS_ICMP_TIME_EXCEEDED:
+	case NS_ICMP_PARAMETERPROB:
+		if (!rcv_error(stk, pkt))
+			goto error;
+		break;
+	default:
+		break;                          /* replies, redirects, ...: nothing to do */
+	}
+	ns_pkt_unref(pkt);
+	return;
+error:
+	NS_STAT_INC(stk, IcmpInErrors);
+	ns_pkt_unref(pkt);
+}

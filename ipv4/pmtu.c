@@ -1,0 +1,134 @@
+/*
+ * ipv4/pmtu.c - the path MTU cache (RFC 1191 for IPv4, RFC 8201 for IPv6).
+ * Owns: learned path MTUs per destination, their 10-minute expiry (Linux
+ * net.ipv4.route.mtu_expires), the "locked" state below min_pmtu (552:
+ * DF is then cleared and the MTU never drops further), and
+ * ns__ip_path_mtu / ns__ip_path_mtu_update for both families.
+ *
+ * A set-associative table (SETS x WAYS) under one mutex: bounded memory,
+ * the oldest entry of a set is replaced when it is full.
+ */
+#include <stdlib.h>
+#include "ipv4_internal.h"
+
+#define SETS 256u
+#define WAYS 4u
+
+struct pmtu_ent {
+	struct ns_addr dst;             /* family 0: empty */
+	uint32_t mtu;
+	bool locked;
+	uint64_t expires;
+};
+
+struct ns_pmtu {
+	pthread_mutex_t mu;
+	struct pmtu_ent e[SETS][WAYS];
+};
+
+int ns__ipv4_pmtu_init(struct ns_ipv4 *ip)
+{
+	ip->pmtu = calloc(1, sizeof(*ip->pmtu));
+	if (!ip->pmtu)
+		return -NS_ENOMEM;
+	pthread_mutex_init(&ip->pmtu->mu, NULL);
+	return 0;
+}
+
+void ns__ipv4_pmtu_fini(struct ns_ipv4 *ip)
+{
+	if (!ip->pmtu)
+		return;
+	pthread_mutex_destroy(&ip->pmtu->mu);
+	free(ip->pmtu);
+	ip->pmtu = NULL;
+}
+
+static uint32_t set_of(struct ns_stack *stk, const struct ns_addr *dst)
+{
+	size_t alen = dst->family == NS_AF_INET ? 4 : 16;
+	return (uint32_t)ns__siphash(stk->hash_seed, dst->b, alen) & (SETS - 1);
+}
+
+/* Entry for dst in its set (expired ones are cleared), or NULL.  mu held. */
+static struct pmtu_ent *find_locked(struct ns_stack *stk, struct ns_pmtu *t,
+				    const struct ns_addr *dst, uint64_t now)
+{
+	struct pmtu_ent *set = t->e[set_of(stk, dst)];
+	for (uint32_t w = 0; w < WAYS; w++) {
+		struct pmtu_ent *e = &set[w];
+		if (!e->dst.family || !ns_addr_eq(&e->dst, dst))
+			continue;
+		if (now >= e->expires) {
+			memset(e, 0, sizeof(*e));
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *locked)
+{
+	struct ns_pmtu *t = stk->ipv4->pmtu;
+	uint32_t mtu = 0;
+	pthread_mutex_lock(&t->mu);
+	struct pmtu_ent *e = find_locked(stk, t, dst, ns__now(stk));
+	if (e) {
+		mtu = e->mtu;
+		if (locked)
+			*locked = e->locked;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return mtu;
+}
+
+uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif)
+{
+	if (ns__addr_local(stk, dst, NULL))
+		return NS_IPV4_MAX_LEN;         /* looped back, never fragmented */
+	struct ns_route_result r;
+	if (ns__route_lookup(stk, dst, oif, &r) < 0)
+		return dst->family == NS_AF_INET ? 576 : 1280;
+	uint32_t p = ns__pmtu_get(stk, dst, NULL);
+	return p && p < r.mtu ? p : r.mtu;
+}
+
+void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uint32_t mtu)
+{
+	struct ns_pmtu *t = stk->ipv4->pmtu;
+	uint32_t old = ns__ip_path_mtu(stk, dst, 0);
+	bool lock = false;
+	if (dst->family == NS_AF_INET) {
+		/* Linux __ip_rt_update_pmtu: below min_pmtu the MTU is locked at
+		 * min(old, 552) and DF is no longer set. */
+		if (mtu < NS_IPV4_MIN_PMTU) {
+			lock = true;
+			mtu = NS_MIN(old, NS_IPV4_MIN_PMTU);
+		}
+	} else if (mtu < 1280) {
+		mtu = 1280;                     /* RFC 8201 4 */
+	}
+	if (mtu > old)
+		return;                         /* RFC 1191: never raise on a message */
+	uint64_t now = ns__now(stk);
+	pthread_mutex_lock(&t->mu);
+	struct pmtu_ent *e = find_locked(stk, t, dst, now);
+	if (!e) {
+		struct pmtu_ent *set = t->e[set_of(stk, dst)];
+		e = &set[0];
+		for (uint32_t w = 0; w < WAYS; w++) {
+			if (!set[w].dst.family) {
+				e = &set[w];
+				break;
+			}
+			if (set[w].expires < e->expires)
+				e = &set[w];
+		}
+		e->dst = *dst;
+	}
+	e->mtu = mtu;
+	e->locked = lock;
+	e->expires = now + NS_PMTU_EXPIRES;
+	pthread_mutex_unlock(&t->mu);
+}

@@ -1,0 +1,35 @@
+/*
+ * link/afpacket.h - AF_PACKET link endpoint (Linux): attach the stack to an
+ * existing interface (one end of a veth pair, a physical NIC, ...).
+ *
+ * Receive: TPACKET_V3 memory-mapped rings, one per processor thread; with
+ * nthreads > 1 the sockets form a PACKET_FANOUT_HASH group so every flow
+ * stays on one thread.  A classic BPF filter drops, in the kernel, frames
+ * that are not for our MAC (or broadcast/multicast) before they are copied.
+ * Transmit: sendmmsg() batches on one socket with PACKET_QDISC_BYPASS and,
+ * when the kernel supports it, PACKET_VNET_HDR so TCP segments up to 64 KiB
+ * (TSO) and partial checksums go to the kernel unsegmented.
+ */
+#ifndef NS_LINK_AFPACKET_H
+#define NS_LINK_AFPACKET_H
+
+#include <stdint.h>
+#include "../netstack/link.h"
+
+/*
+ * Opens an AF_PACKET endpoint on interface ifname.  mac is the stack's MAC
+ * (NULL: the interface's own address); nthreads receive rings/threads (1..16).
+ * Returns the link, or NULL with *err = -errno (-ENODEV no such interface,
+ * -EPERM without CAP_NET_RAW, -ENETDOWN interface down, -EINVAL).
+ */
+struct ns_link *ns_link_packet_open(const char *ifname, const uint8_t mac[6], int nthreads,
+				    int *err);
+
+struct ns_link_packet_stats {
+	uint64_t rx_frames, rx_bytes, rx_blocks, rx_truncated, rx_nomem, rx_filtered;
+	uint64_t tx_frames, tx_bytes, tx_calls, tx_errors;
+	uint64_t kernel_drops;          /* PACKET_STATISTICS tp_drops, all rings */
+};
+void ns_link_packet_stats(struct ns_link *l, struct ns_link_packet_stats *st);
+
+#endif

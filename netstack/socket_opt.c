@@ -1,0 +1,181 @@
+/*
+ * netstack/socket_opt.c - SOL_SOCKET options with Linux's semantics:
+ * the optlen checks (set: at least an int, else EINVAL, before the name is
+ * looked at; get: the value is truncated to the caller's length), buffer
+ * sizes doubled and clamped (net.core.[rw]mem_max, SOCK_MIN_*BUF),
+ * timeouts as struct timeval (EDOM for a bad tv_usec; a negative tv_sec
+ * means "do not wait"), SO_ERROR read-and-clear, read-only options and
+ * unknown ones (ENOPROTOOPT).
+ */
+#include <limits.h>
+#include "socket_internal.h"
+
+static int get_int(const void *v) { int x; memcpy(&x, v, sizeof(x)); return x; }
+
+static uint64_t timeval_to_ns(const struct ns_timeval *tv)
+{
+	if (tv->tv_sec < 0)
+		return 1;               /* Linux: timeout 0 = return at once */
+	if (tv->tv_sec == 0 && tv->tv_usec == 0)
+		return 0;               /* forever */
+	if ((uint64_t)tv->tv_sec > UINT64_MAX / NS_NSEC_PER_SEC / 2)
+		return 0;
+	return (uint64_t)tv->tv_sec * NS_NSEC_PER_SEC + (uint64_t)tv->tv_usec * NS_NSEC_PER_USEC;
+}
+
+static int set_timeo(uint64_t *dst, const void *v, socklen_t len)
+{
+	struct ns_timeval tv;
+	if (len < sizeof(tv))
+		return -NS_EINVAL;
+	memcpy(&tv, v, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -NS_EDOM;
+	*dst = timeval_to_ns(&tv);
+	return 0;
+}
+
+static int set_buf(int *dst, bool *locked, int val, int max, int min, bool force)
+{
+	int64_t v = val;
+	if (force)
+		v = val < 0 ? 0 : val;
+	else if ((uint32_t)val > (uint32_t)max)
+		v = max;                /* Linux: min_t(u32, val, max) */
+	if (v > INT_MAX / 2)
+		v = INT_MAX / 2;
+	v *= 2;
+	*dst = (int)(v < min ? min : v);
+	*locked = true;
+	return 0;
+}
+
+/* Stores one option; -ENOPROTOOPT for names Linux does not set here. */
+static int set_locked(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	int val = get_int(v);
+	bool on = val != 0;
+	switch (name) {
+	case NS_SO_DEBUG: sk->debug = on; return 0;
+	case NS_SO_REUSEADDR: sk->reuseaddr = on; return 0;
+	case NS_SO_REUSEPORT: sk->reuseport = on; return 0;
+	case NS_SO_DONTROUTE: sk->dontroute = on; return 0;
+	case NS_SO_BROADCAST: sk->broadcast = on; return 0;
+	case NS_SO_KEEPALIVE: sk->keepalive = on; return 0;
+	case NS_SO_OOBINLINE: sk->oobinline = on; return 0;
+	case NS_SO_SNDBUF:
+		return set_buf(&sk->sndbuf, &sk->sndbuf_locked, val, NS_WMEM_MAX, NS_SOCK_MIN_SNDBUF, false);
+	case NS_SO_SNDBUFFORCE:
+		return set_buf(&sk->sndbuf, &sk->sndbuf_locked, val, NS_WMEM_MAX, NS_SOCK_MIN_SNDBUF, true);
+	case NS_SO_RCVBUF:
+		return set_buf(&sk->rcvbuf, &sk->rcvbuf_locked, val, NS_RMEM_MAX, NS_SOCK_MIN_RCVBUF, false);
+	case NS_SO_RCVBUFFORCE:
+		return set_buf(&sk->rcvbuf, &sk->rcvbuf_locked, val, NS_RMEM_MAX, NS_SOCK_MIN_RCVBUF, true);
+	case NS_SO_RCVLOWAT:
+		if (val < 0)
+			val = INT_MAX;
+		sk->rcvlowat = val ? val : 1;
+		return 0;
+	case NS_SO_RCVTIMEO:
+		return set_timeo(&sk->rcvtimeo_ns, v, len);
+	case NS_SO_SNDTIMEO:
+		return set_timeo(&sk->sndtimeo_ns, v, len);
+	case NS_SO_LINGER: {
+		struct ns_linger l;
+		if (len < sizeof(l))
+			return -NS_EINVAL;
+		memcpy(&l, v, sizeof(l));
+		sk->linger_on = l.l_onoff != 0;
+		if (l.l_onoff)
+			sk->linger_sec = l.l_linger;
+		return 0;
+	}
+	default:
+		/* SO_TYPE, SO_ERROR, SO_PROTOCOL, SO_DOMAIN, SO_ACCEPTCONN,
+		 * SO_SNDLOWAT and the unknown: Linux has no setter. */
+		return -NS_ENOPROTOOPT;
+	}
+}
+
+int ns__sock_setsockopt_sol(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	if (len < sizeof(int))
+		return -NS_EINVAL;
+	pthread_mutex_lock(&sk->mu);
+	int r = set_locked(sk, name, v, len);
+	if (r == 0)
+		ns__sock_wake_locked(sk);       /* e.g. a new timeout or buffer size */
+	pthread_mutex_unlock(&sk->mu);
+	if (r == 0 && sk->ops->setsockopt) {
+		int pr = sk->ops->setsockopt(sk, NS_SOL_SOCKET, name, v, len);
+		if (pr != -NS_ENOPROTOOPT)
+			r = pr;
+	}
+	return r;
+}
+
+static void ns_to_timeval(uint64_t ns, struct ns_timeval *tv)
+{
+	if (ns <= 1) {
+		tv->tv_sec = tv->tv_usec = 0;
+		return;
+	}
+	tv->tv_sec = (int64_t)(ns / NS_NSEC_PER_SEC);
+	tv->tv_usec = (int64_t)((ns % NS_NSEC_PER_SEC) / NS_NSEC_PER_USEC);
+}
+
+/* Fills u with the value and returns its natural length, or -errno. */
+static int get_locked(struct ns_sock *sk, int name, void *u)
+{
+	int *iv = u;
+	switch (name) {
+	case NS_SO_DEBUG: *iv = sk->debug; break;
+	case NS_SO_REUSEADDR: *iv = sk->reuseaddr; break;
+	case NS_SO_REUSEPORT: *iv = sk->reuseport; break;
+	case NS_SO_DONTROUTE: *iv = sk->dontroute; break;
+	case NS_SO_BROADCAST: *iv = sk->broadcast; break;
+	case NS_SO_KEEPALIVE: *iv = sk->keepalive; break;
+	case NS_SO_OOBINLINE: *iv = sk->oobinline; break;
+	case NS_SO_TYPE: *iv = sk->type; break;
+	case NS_SO_PROTOCOL: *iv = sk->protocol; break;
+	case NS_SO_DOMAIN: *iv = sk->domain; break;
+	case NS_SO_ACCEPTCONN: *iv = sk->accepting; break;
+	case NS_SO_SNDBUF: *iv = sk->sndbuf; break;
+	case NS_SO_RCVBUF: *iv = sk->rcvbuf; break;
+	case NS_SO_RCVLOWAT: *iv = sk->rcvlowat; break;
+	case NS_SO_SNDLOWAT: *iv = 1; break;
+	case NS_SO_ERROR: *iv = ns__sock_take_err_locked(sk); break;
+	case NS_SO_RCVTIMEO:
+	case NS_SO_SNDTIMEO: {
+		struct ns_timeval tv;
+		ns_to_timeval(name == NS_SO_RCVTIMEO ? sk->rcvtimeo_ns : sk->sndtimeo_ns, &tv);
+		memcpy(u, &tv, sizeof(tv));
+		return (int)sizeof(tv);
+	}
+	case NS_SO_LINGER: {
+		struct ns_linger l = { .l_onoff = sk->linger_on, .l_linger = sk->linger_sec };
+		memcpy(u, &l, sizeof(l));
+		return (int)sizeof(l);
+	}
+	default:
+		return -NS_ENOPROTOOPT;
+	}
+	return (int)sizeof(int);
+}
+
+int ns__sock_getsockopt_sol(struct ns_sock *sk, int name, void *v, socklen_t *len)
+{
+	union { int i; struct ns_timeval tv; struct ns_linger l; } u;
+	memset(&u, 0, sizeof(u));
+	pthread_mutex_lock(&sk->mu);
+	int lv = get_locked(sk, name, &u);
+	if (name == NS_SO_ERROR && lv > 0)
+		ns__sock_wake_locked(sk);       /* POLLERR went away */
+	pthread_mutex_unlock(&sk->mu);
+	if (lv < 0)
+		return lv;
+	socklen_t n = NS_MIN(*len, (socklen_t)lv);
+	memcpy(v, &u, n);
+	*len = n;
+	return 0;
+}

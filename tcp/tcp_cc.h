@@ -1,0 +1,171 @@
+/*
+ * tcp/tcp_cc.h - congestion control interface (RFC 5681, RFC 9438 CUBIC,
+ * RFC 6582 NewReno, RFC 6928 initial window, RFC 3465 byte counting,
+ * RFC 6937 proportional rate reduction).
+ * Owns: struct ns_tcp_cc (cwnd and ssthresh in segments, as Linux's
+ * snd_cwnd/snd_ssthresh and TCP_INFO report them), the algorithm registry
+ * ("cubic" default, "reno"), the generic slow start / additive increase,
+ * PRR during recovery, and undo.  Algorithms: tcp/cc_newreno.c, tcp/cc_cubic.c.
+ *
+ * How the connection (tcpcore) drives it, mirroring Linux's tcp_ack():
+ *   connect/accept:   ns_tcp_cc_init(cc, ops, mss, now_us)
+ *   each ACK:         if not in recovery/loss:  ns_tcp_cc_on_ack(cc, &ack)
+ *                     in recovery:              ns_tcp_cc_prr_ack(cc, ...)
+ *   each send:        ns_tcp_cc_on_sent(cc, segs, in_flight)  (PRR accounting, cwnd-limited)
+ *   3 dupacks / SACK / RACK loss: ns_tcp_cc_enter_recovery(cc, in_flight, now)
+ *   recovery done (snd_una >= recovery point): ns_tcp_cc_exit_recovery(cc, now)
+ *   RTO fired:        ns_tcp_cc_on_rto(cc, in_flight, now)   (cwnd = 1, Loss state)
+ *   spurious recovery detected (D-SACK / timestamps, RFC 3522/2883): ns_tcp_cc_undo(cc)
+ *   sending after idle > RTO: ns_tcp_cc_idle_restart(cc, idle_us, rto_us, now)
+ * Segments, not bytes: acked counts are segments (GSO segments count each).
+ * No locking, no allocation: the caller's lock covers it.
+ */
+#ifndef NS_TCP_CC_H
+#define NS_TCP_CC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS_TCP_INIT_CWND 10u                    /* RFC 6928, Linux TCP_INIT_CWND */
+#define NS_TCP_INFINITE_SSTHRESH 0x7fffffffu    /* Linux TCP_INFINITE_SSTHRESH */
+#define NS_TCP_CWND_MAX 0x7fffffffu
+#define NS_TCP_CC_NAME_MAX 16                   /* Linux TCP_CA_NAME_MAX */
+#define NS_TCP_CC_PRIV_WORDS 16                 /* per-algorithm private state */
+
+/* congestion state (Linux icsk_ca_state) */
+enum ns_tcp_ca_state {
+	NS_TCP_CA_OPEN = 0,
+	NS_TCP_CA_DISORDER,     /* dupacks/SACKs seen, no loss yet (caller's bookkeeping) */
+	NS_TCP_CA_CWR,          /* ECN-triggered reduction */
+	NS_TCP_CA_RECOVERY,     /* fast recovery */
+	NS_TCP_CA_LOSS,         /* after an RTO */
+};
+
+struct ns_tcp_cc;
+
+/* One ACK as the algorithm sees it. */
+struct ns_tcp_cc_ack {
+	uint32_t acked;         /* segments newly delivered (cum-ACKed + newly SACKed) */
+	int64_t rtt_us;         /* RTT sample of this ACK, -1 if none */
+	uint32_t in_flight;     /* segments in flight before this ACK (Linux prior_in_flight) */
+	uint64_t now_us;
+};
+
+struct ns_tcp_cc_ops {
+	const char *name;
+	/* cwnd/ssthresh already set to IW10 / infinite; set up private state */
+	void (*init)(struct ns_tcp_cc *cc, uint64_t now_us);
+	/* Open state ACK, cwnd-limited: grow cwnd (Linux cong_avoid) */
+	void (*cong_avoid)(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
+	/* ssthresh to use after a congestion event (Linux ssthresh()) */
+	uint32_t (*ssthresh)(struct ns_tcp_cc *cc);
+	/* every ACK, with its RTT sample (Linux pkts_acked; HyStart delay) */
+	void (*pkts_acked)(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
+	/* state change (Linux set_state), e.g. entering LOSS resets CUBIC */
+	void (*set_state)(struct ns_tcp_cc *cc, enum ns_tcp_ca_state s);
+	/* transmission restarts after idle (Linux CA_EVENT_TX_START) */
+	void (*tx_start)(struct ns_tcp_cc *cc, uint64_t now_us);
+	/* cwnd to restore on undo (Linux undo_cwnd) */
+	uint32_t (*undo_cwnd)(struct ns_tcp_cc *cc);
+};
+
+struct ns_tcp_cc {
+	const struct ns_tcp_cc_ops *ops;
+	uint32_t cwnd;                  /* snd_cwnd, segments */
+	uint32_t ssthresh;              /* snd_ssthresh, segments */
+	uint32_t cwnd_cnt;              /* linear increase counter (snd_cwnd_cnt) */
+	uint32_t cwnd_clamp;            /* upper bound (snd_cwnd_clamp) */
+	uint32_t mss;                   /* current sending MSS (for the caller; cc works in segments) */
+	uint8_t ca_state;               /* enum ns_tcp_ca_state */
+	uint8_t abc_limit;              /* RFC 3465 L in segments per ACK in slow start; 0: none (Linux) */
+	bool cwnd_limited;              /* the sender used the whole cwnd recently */
+	uint32_t max_packets_out;       /* most segments in flight this window (cwnd-limited test) */
+	/* undo (RFC 3522-style, Linux prior_cwnd/prior_ssthresh) */
+	uint32_t prior_cwnd;            /* cwnd when the reduction began */
+	uint32_t prior_ssthresh;        /* ssthresh before it, 0 if no undo possible */
+	/* PRR (RFC 6937, Linux tcp_cwnd_reduction) */
+	uint32_t prr_delivered;
+	uint32_t prr_out;
+	uint64_t cwnd_stamp_us;         /* last cwnd change / validation */
+	uint64_t priv[NS_TCP_CC_PRIV_WORDS];
+};
+
+/* Built-in algorithms. */
+extern const struct ns_tcp_cc_ops ns_tcp_cc_newreno;
+extern const struct ns_tcp_cc_ops ns_tcp_cc_cubic;
+
+/* Looks up "cubic" or "reno" (TCP_CONGESTION); NULL if unknown. */
+const struct ns_tcp_cc_ops *ns_tcp_cc_find(const char *name, size_t len);
+/* The default ("cubic", Linux's default). */
+const struct ns_tcp_cc_ops *ns_tcp_cc_default(void);
+
+/* cwnd = 10 (RFC 6928), ssthresh = infinite, Open state; ops->init. */
+void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint32_t mss,
+		    uint64_t now_us);
+/* TCP_CONGESTION on a live connection: switch and re-init private state (cwnd kept). */
+void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
+
+/*
+ * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
+ * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
+ * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
+ * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ */
+void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
+
+/* Records segs newly sent with in_flight segments now outstanding (PRR prr_out, cwnd-limited). */
+void ns_tcp_cc_on_sent(struct ns_tcp_cc *cc, uint32_t segs, uint32_t in_flight);
+
+/* Fast recovery begins (RFC 5681 §3.2 step 4/RFC 6675): ssthresh = ops->ssthresh(), PRR starts. */
+void ns_tcp_cc_enter_recovery(struct ns_tcp_cc *cc, uint32_t in_flight, uint64_t now_us);
+
+/*
+ * PRR (RFC 6937, Linux tcp_cwnd_reduction) for one ACK during recovery:
+ * newly_delivered segments (ACKed or SACKed by it), newly_lost segments
+ * marked lost by it, snd_una_advanced, and in_flight = pipe after it.
+ * Sets cwnd = in_flight + segments that may be sent now.
+ */
+void ns_tcp_cc_prr_ack(struct ns_tcp_cc *cc, uint32_t newly_delivered, uint32_t newly_lost,
+		       bool snd_una_advanced, uint32_t in_flight);
+
+/* Recovery (or CWR) complete: cwnd = ssthresh (Linux tcp_end_cwnd_reduction); Open state. */
+void ns_tcp_cc_exit_recovery(struct ns_tcp_cc *cc, uint64_t now_us);
+
+/*
+ * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): ssthresh = ops->ssthresh()
+ * (unless already in Loss after a retransmitted RTO), cwnd = 1, Loss state.
+ */
+void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, uint64_t now_us);
+
+/* Loss state ends (all data up to the recovery point ACKed): Open state, cwnd kept. */
+void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us);
+
+/*
+ * Undo a reduction found spurious (D-SACK, Eifel timestamps; Linux
+ * tcp_undo_cwnd_reduction): cwnd = max(cwnd, undo_cwnd), ssthresh =
+ * max(ssthresh, prior_ssthresh); Open state.  No-op if nothing to undo.
+ */
+void ns_tcp_cc_undo(struct ns_tcp_cc *cc, uint64_t now_us);
+
+/*
+ * Restart after idle (RFC 5681 §4.1 / RFC 7661, Linux tcp_cwnd_restart with
+ * tcp_slow_start_after_idle=1): when idle_us >= rto_us, cwnd is halved per
+ * RTO idle, down to min(cwnd, IW); ssthresh keeps 3/4 of the old cwnd.
+ * Also tells the algorithm (CUBIC shifts its epoch).
+ */
+void ns_tcp_cc_idle_restart(struct ns_tcp_cc *cc, uint64_t idle_us, uint32_t rto_us,
+			    uint64_t now_us);
+
+/* Sending may grow cwnd (Linux tcp_is_cwnd_limited). */
+bool ns_tcp_cc_is_cwnd_limited(const struct ns_tcp_cc *cc);
+
+/* Helpers for algorithms (Linux tcp_slow_start / tcp_cong_avoid_ai). */
+uint32_t ns_tcp_cc_slow_start(struct ns_tcp_cc *cc, uint32_t acked);
+void ns_tcp_cc_cong_avoid_ai(struct ns_tcp_cc *cc, uint32_t w, uint32_t acked);
+static inline bool ns_tcp_cc_in_slow_start(const struct ns_tcp_cc *cc)
+{
+	return cc->cwnd < cc->ssthresh;
+}
+
+#endif

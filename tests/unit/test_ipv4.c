@@ -1,0 +1,328 @@
+/*
+ * tests/unit/test_ipv4.c - IPv4 receive validation (each bad header counted
+ * in its stat), local delivery and protocol dispatch, ICMP echo, protocol
+ * unreachable, output through ARP, and ping between two stacks.
+ * Frames are injected into a capture-mode stack and its output captured.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "netstack/core.h"
+#include "helpers/ns_test_ipv4.h"
+
+static size_t arp_frame(uint8_t *buf, uint16_t op, const uint8_t *eth_dst, uint32_t sip,
+			const uint8_t *tha, uint32_t tip)
+{
+	return t4_arp_frame(buf, op, eth_dst, t4_mac_peer, sip, tha, tip);
+}
+
+/* ---- echo -------------------------------------------------------------------------- */
+
+static void test_echo_reply_after_arp(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t body[100], f[256];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)i;
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 0xabcd0007u, body, sizeof(body));
+	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
+	t4_settle(&c);
+	/* no neighbour entry: an ARP request goes out first */
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	const uint8_t *d = ns_pkt_data(p);
+	assert_int_equal(ns_load_be16(d + 12), NS_ETHERTYPE_ARP);
+	assert_memory_equal(d, t4_bcast, 6);
+	assert_int_equal(ns_load_be16(d + 14 + 6), NS_ARPOP_REQUEST);
+	assert_int_equal(ns_load_be32(d + 14 + 14), 0xc6120001u);
+	assert_int_equal(ns_load_be32(d + 14 + 24), 0xc6120002u);
+	ns_pkt_unref(p);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, NULL, NULL),
+			 NS_ARP_INCOMPLETE);
+	/* the reply releases the queued echo reply */
+	n = arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, 0xc6120002u, t4_mac_a, 0xc6120001u);
+	assert_int_equal(ns_test_inject(&c.s, f, n), 0);
+	t4_settle(&c);
+	p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	struct ns_test_parsed pp;
+	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
+	assert_memory_equal(pp.eth, t4_mac_peer, 6);
+	assert_true(ns_addr_eq(&pp.src, &h.dst));
+	assert_true(ns_addr_eq(&pp.dst, &h.src));
+	assert_true(pp.ip_csum_ok);
+	assert_true(pp.l4_csum_ok);
+	assert_int_equal(pp.icmp_type, NS_ICMP_ECHOREPLY);
+	assert_int_equal(ns_load_be32(pp.l4 + 4), 0xabcd0007u);
+	assert_int_equal(pp.payload_len, sizeof(body));
+	assert_memory_equal(pp.payload, body, sizeof(body));
+	assert_int_equal(pp.ttl, 64);
+	assert_int_equal(pp.frag & NS_IP_DF, 0);
+	ns_pkt_unref(p);
+	uint8_t mac[6];
+	assert_int_equal(ns__arp_entry_state(ns__nic_get(c.s.stk, c.s.nic), 0xc6120002u, mac, NULL),
+			 NS_ARP_REACHABLE);
+	assert_memory_equal(mac, t4_mac_peer, 6);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpInDelivers"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpOutRequests"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpInReplies"), 1);
+	t4_fini(&c);
+}
+
+static void test_broadcast_echo_ignored(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	memcpy(h.dst_mac, t4_bcast, 6);
+	h.dst = ns_test_addr("198.18.0.255");
+	uint8_t f[128];
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
+	ns_test_inject(&c.s, f, n);
+	h.dst = ns_test_addr("255.255.255.255");
+	n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "x", 1);
+	ns_test_inject(&c.s, f, n);
+	t4_settle(&c);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInBcastPkts"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInErrors"), 2);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutEchoReps"), 0);
+	t4_fini(&c);
+}
+
+/* ---- header validation ------------------------------------------------------------- */
+
+struct bad_case {
+	const char *what;
+	void (*mutate)(uint8_t *f, size_t *len);
+	const char *counter;
+};
+
+static void m_version(uint8_t *f, size_t *len) { (void)len; f[14] = 0x65; ns_test_fix_ipv4_csum(f); }
+static void m_ihl_small(uint8_t *f, size_t *len) { (void)len; f[14] = 0x44; }
+static void m_ihl_big(uint8_t *f, size_t *len) { (void)len; f[14] = 0x4f; }
+static void m_csum(uint8_t *f, size_t *len) { (void)len; f[14 + 10] ^= 0x55; }
+static void m_short(uint8_t *f, size_t *len) { (void)f; *len = 14 + 19; }
+static void m_trunc(uint8_t *f, size_t *len) { ns_store_be16(f + 16, (uint16_t)(*len - 14 + 1)); ns_test_fix_ipv4_csum(f); }
+static void m_totlen_lt_ihl(uint8_t *f, size_t *len) { (void)len; ns_store_be16(f + 16, 19); ns_test_fix_ipv4_csum(f); }
+static void m_src_mcast(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0xe0000001u); ns_test_fix_ipv4_csum(f); }
+static void m_src_bcast(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0xffffffffu); ns_test_fix_ipv4_csum(f); }
+static void m_src_own(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0xc6120001u); ns_test_fix_ipv4_csum(f); }
+static void m_src_dirbcast(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0xc61200ffu); ns_test_fix_ipv4_csum(f); }
+static void m_src_loop(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0x7f000001u); ns_test_fix_ipv4_csum(f); }
+static void m_src_zero(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 26, 0); ns_test_fix_ipv4_csum(f); }
+static void m_dst_other(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 30, 0xc6120009u); ns_test_fix_ipv4_csum(f); }
+static void m_dst_zero(uint8_t *f, size_t *len) { (void)len; ns_store_be32(f + 30, 0); ns_test_fix_ipv4_csum(f); }
+
+static void test_bad_headers_counted(void **state)
+{
+	(void)state;
+	static const struct bad_case cases[] = {
+		{ "version 6", m_version, "IpInHdrErrors" },
+		{ "ihl 4", m_ihl_small, "IpInHdrErrors" },
+		{ "ihl 15 > frame", m_ihl_big, "IpInHdrErrors" },
+		{ "checksum", m_csum, "IpExtInCsumErrors" },
+		{ "shorter than a header", m_short, "IpInHdrErrors" },
+		{ "total length > frame", m_trunc, "IpExtInTruncatedPkts" },
+		{ "total length < ihl", m_totlen_lt_ihl, "IpInHdrErrors" },
+		{ "multicast source", m_src_mcast, "IpInAddrErrors" },
+		{ "broadcast source", m_src_bcast, "IpInAddrErrors" },
+		{ "own source", m_src_own, "IpInAddrErrors" },
+		{ "directed broadcast source", m_src_dirbcast, "IpInAddrErrors" },
+		{ "loopback source", m_src_loop, "IpInAddrErrors" },
+		{ "zero source", m_src_zero, "IpInAddrErrors" },
+		{ "not our destination", m_dst_other, "IpInAddrErrors" },
+		{ "zero destination", m_dst_zero, "IpInAddrErrors" },
+	};
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	for (size_t i = 0; i < NS_ARRAY_SIZE(cases); i++) {
+		struct ns_test_l3 h;
+		t4_l3_from_peer(&h);
+		uint8_t f[256];
+		size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcdefgh", 8);
+		cases[i].mutate(f, &n);
+		uint64_t before = t4_stat(c.s.stk, cases[i].counter);
+		uint64_t rx = t4_stat(c.s.stk, "IpInReceives");
+		ns_test_inject(&c.s, f, n);
+		t4_settle(&c);
+		if (t4_stat(c.s.stk, cases[i].counter) != before + 1)
+			fail_msg("%s: %s not counted", cases[i].what, cases[i].counter);
+		assert_int_equal(t4_stat(c.s.stk, "IpInReceives"), rx + 1);
+		assert_int_equal(t4_stat(c.s.stk, "IcmpInMsgs"), 0);
+		assert_null(ns_test_capture(&c.s));
+	}
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 6);   /* csum counts here too */
+	/* link padding beyond the total length is trimmed, TTL 0/1 accepted (RFC 1122 3.2.1.7) */
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	h.ttl = 1;
+	uint8_t f[256];
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "ab", 2);
+	memset(f + n, 0xee, 10);
+	ns_test_inject(&c.s, f, n + 10);
+	t4_settle(&c);
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	struct ns_test_parsed pp;
+	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
+	assert_int_equal(pp.payload_len, 2);
+	assert_true(pp.l4_csum_ok);
+	ns_pkt_unref(p);
+	t4_fini(&c);
+}
+
+static void test_options(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t f[256], g[256];
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcd", 4);
+	/* insert 8 bytes of options: NOP, NOP, then an option of length 4, EOL... */
+	static const uint8_t good[8] = { 1, 1, 0x94, 4, 0, 0, 0, 0 };   /* router alert */
+	memcpy(g, f, 34);
+	memcpy(g + 34, good, 8);
+	memcpy(g + 42, f + 34, n - 34);
+	g[14] = 0x47;
+	ns_store_be16(g + 16, (uint16_t)(n - 14 + 8));
+	ns_test_fix_ipv4_csum(g);
+	ns_test_inject(&c.s, g, n + 8);
+	t4_settle(&c);
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);                 /* answered */
+	ns_pkt_unref(p);
+	/* a bad option length: parameter problem pointing at it */
+	g[34 + 3] = 9;
+	ns_test_fix_ipv4_csum(g);
+	ns_test_inject(&c.s, g, n + 8);
+	t4_settle(&c);
+	p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	struct ns_test_parsed pp;
+	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
+	assert_int_equal(pp.icmp_type, NS_ICMP_PARAMETERPROB);
+	assert_int_equal(pp.l4[4], 22);     /* the option's offset in the header */
+	ns_pkt_unref(p);
+	assert_int_equal(t4_stat(c.s.stk, "IpInHdrErrors"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutParmProbs"), 1);
+	/* source routed: dropped (Linux accept_source_route = 0) */
+	static const uint8_t lsrr[8] = { 131, 7, 4, 1, 2, 3, 4, 0 };
+	memcpy(g + 34, lsrr, 8);
+	ns_test_fix_ipv4_csum(g);
+	ns_test_inject(&c.s, g, n + 8);
+	t4_settle(&c);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IpInDiscards"), 1);
+	t4_fini(&c);
+}
+
+static void test_unknown_protocol(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t f[256];
+	size_t n = ns_test_build_ip(f, &h, 253, "experiment", 10);
+	ns_test_inject(&c.s, f, n);
+	t4_settle(&c);
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	struct ns_test_parsed pp;
+	assert_int_equal(ns_test_parse_pkt(p, &pp), 0);
+	assert_int_equal(pp.icmp_type, NS_ICMP_DEST_UNREACH);
+	assert_int_equal(pp.icmp_code, NS_ICMP_PROT_UNREACH);
+	assert_true(pp.l4_csum_ok);
+	assert_int_equal(pp.l3[1], 0xc0);
+	/* quotes the whole offending datagram (it is small) */
+	assert_int_equal(pp.payload_len, n - 14);
+	assert_memory_equal(pp.payload, f + 14, n - 14);
+	ns_pkt_unref(p);
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutMsgs"), 1);
+	/* never about a broadcast */
+	memcpy(h.dst_mac, t4_bcast, 6);
+	h.dst = ns_test_addr("198.18.0.255");
+	n = ns_test_build_ip(f, &h, 253, "experiment", 10);
+	ns_test_inject(&c.s, f, n);
+	t4_settle(&c);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IpInUnknownProtos"), 2);
+	t4_fini(&c);
+}
+
+/* ---- two stacks ------------------------------------------------------------------ */
+
+static bool got_reply(void *ctx)
+{
+	uint64_t v = 0;
+	ns_stat_get(ctx, "IcmpInEchoReps", &v);
+	return v >= 1;
+}
+
+static void test_ping_pair(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	assert_int_equal(ns_test_pair_init(&p, &(struct ns_test_pair_opts){ 0 }), 0);
+	uint8_t body[56] = "ping";
+	assert_int_equal(ns__icmp4_xmit(p.a.stk, 0, 0xc6120002u, NS_ICMP_ECHO, 0, 0x00010001u, body,
+					sizeof(body), 0), 0);
+	assert_true(ns_test_pump(&p, got_reply, p.a.stk, 5 * NS_NSEC_PER_SEC));
+	assert_int_equal(t4_stat(p.b.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpOutEchoReps"), 1);
+	assert_int_equal(t4_stat(p.a.stk, "IcmpOutEchos"), 1);
+	ns_test_settle(&p);
+	assert_int_equal(ns_test_pair_live(&p), 0);
+	ns_test_pair_fini(&p);
+}
+
+static void test_ping_self(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0, 0xc6120001u, NS_ICMP_ECHO, 0, 7, (const uint8_t *)"me", 2, 0), 0);
+	/* nothing happens inside the call: the loop is deferred */
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 0);
+	t4_settle(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchos"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInEchoReps"), 1);
+	assert_null(ns_test_capture(&c.s));
+	t4_fini(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_reply_after_arp),
+		cmocka_unit_test(test_broadcast_echo_ignored),
+		cmocka_unit_test(test_bad_headers_counted),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_unknown_protocol),
+		cmocka_unit_test(test_ping_pair),
+		cmocka_unit_test(test_ping_self),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,124 @@
+/*
+ * udp/udp_internal.h - UDP (RFC 768) internals shared by the udp/ files.
+ *
+ * udp_table.c: the demux tables and port binding; udp_in.c: receive,
+ * delivery, ICMP errors and recvmsg; udp_out.c: sendmsg; udp_sock.c: the
+ * socket operations (bind, connect, shutdown, options, poll, ioctl, close).
+ *
+ * Addresses: every bound/peer address is kept "normalized": an IPv4-mapped
+ * IPv6 address is stored as an NS_AF_INET ns_addr, so v4 traffic on a
+ * dual-stack socket uses the same keys as on an AF_INET socket.  The
+ * unbound local address is NS_AF_INET 0.0.0.0 on AF_INET sockets and
+ * NS_AF_INET6 :: (dual-stack wildcard) on AF_INET6 sockets.
+ *
+ * Tables (RCU, receive path lock-free): `ports` holds one entry per bound
+ * socket keyed by local port (bind conflicts, unconnected delivery,
+ * broadcast/multicast fan-out); `conns` holds one entry per connected
+ * socket keyed by its 4-tuple (first lookup on receive).  Entries are
+ * immutable snapshots; bind/connect/disconnect replace them under
+ * udp->mu and free the old ones after a grace period.
+ */
+#ifndef NS_UDP_INTERNAL_H
+#define NS_UDP_INTERNAL_H
+
+#include "../netstack/sock.h"
+
+#define UDP_HLEN 8
+#define UDP_EPHEMERAL_LOW 32768        /* net.ipv4.ip_local_port_range */
+#define UDP_EPHEMERAL_HIGH 60999
+#define UDP_MAX_PAYLOAD4 65507         /* 65535 - 20 - 8 */
+#define UDP_MAX_PAYLOAD6 65527         /* 65535 - 8 (no jumbograms) */
+
+struct ns_udp {
+	pthread_mutex_t mu;             /* serializes table changes */
+	struct cds_lfht *ports;
+	struct cds_lfht *conns;
+	uint64_t seq;                   /* bind order (newest wins ties, like Linux) */
+};
+
+struct udp_sock;
+
+/* A table entry: what the receive path and conflict checks need, frozen. */
+struct udp_ent {
+	struct cds_lfht_node node;
+	struct rcu_head rcu;
+	struct udp_sock *us;
+	int domain;                     /* NS_AF_INET / NS_AF_INET6 (socket family) */
+	struct ns_addr laddr;           /* normalized local address */
+	uint8_t v6[16];                 /* Linux sk_v6_rcv_saddr (AF_INET6 sockets) */
+	uint32_t v4;                    /* Linux sk_rcv_saddr, host order */
+	bool v6only;
+	bool connected;
+	struct ns_addr raddr;
+	uint16_t lport, rport;
+	int bound_nic;
+	uint64_t seq;
+};
+
+struct udp_sock {
+	struct ns_sock *sk;
+	struct rcu_head rcu;
+	/* under sk->mu (and udp->mu for changes of the binding) */
+	struct ns_addr laddr;           /* receive address (inet_rcv_saddr) */
+	struct ns_addr saddr;           /* source for sending; any: chosen by route */
+	uint16_t lport;                 /* 0: unbound */
+	bool addr_locked, port_locked;  /* bind() chose the address / the port */
+	bool connected;
+	struct ns_addr raddr;
+	uint16_t rport;
+	struct udp_ent *pent, *cent;    /* current entries in ports / conns */
+	uint8_t shut;                   /* 1: SHUT_RD, 2: SHUT_WR */
+	bool dead;                      /* closed: drop what still arrives */
+	/* receive queue (data at the payload; l3/l4 point at the headers) */
+	struct ns_pkt *rq_head, *rq_tail;
+	uint32_t rq_count;
+	/* IP / IPv6 options */
+	int ttl;                        /* IP_TTL, -1: default */
+	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
+	uint8_t tos, tclass;
+	uint8_t pmtudisc;
+	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6;
+};
+
+static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
+
+/* udp_table.c */
+/* Binds us to laddr:port (port 0: ephemeral); under sk->mu.  -EADDRINUSE. */
+int ns__udp_bind_locked(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *laddr,
+			uint16_t port);
+/* Re-publishes the entries after a change of laddr/connection; under sk->mu. */
+void ns__udp_rehash_locked(struct ns_stack *stk, struct udp_sock *us);
+/* Removes us from the tables (port released); under sk->mu. */
+void ns__udp_unhash_locked(struct ns_stack *stk, struct udp_sock *us);
+/* Receive lookup: the socket for a unicast datagram, with a reference, or NULL. */
+struct ns_sock *ns__udp_lookup(struct ns_stack *stk, const struct ns_addr *saddr, uint16_t sport,
+			       const struct ns_addr *daddr, uint16_t dport, int nic);
+/* Fan-out for broadcast/multicast: calls fn for every matching socket
+ * (with a reference the callee drops); returns how many. */
+typedef void (*udp_each_fn)(struct ns_sock *sk, void *ctx);
+int ns__udp_lookup_all(struct ns_stack *stk, const struct ns_addr *saddr, uint16_t sport,
+		       const struct ns_addr *daddr, uint16_t dport, int nic, udp_each_fn fn, void *ctx);
+
+/* udp_in.c */
+ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags);
+void ns__udp_purge_locked(struct udp_sock *us);
+int ns__udp_next_len_locked(struct udp_sock *us);
+
+/* udp_out.c */
+ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
+/* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
+int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst,
+		  struct ns_route_result *rt);
+
+/* helpers */
+static inline bool udp_addr_is_mcast(const struct ns_addr *a)
+{
+	return a->family == NS_AF_INET ? (a->b[0] & 0xf0) == 0xe0 : a->b[0] == 0xff;
+}
+static inline void udp_addr_any(struct ns_addr *a, int family)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+}
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * udp/udp_out.c - the UDP send side: destination checks in Linux's order
+ * (autobind, size, MSG_OOB, address, route, SO_BROADCAST, pending error,
+ * SHUT_WR), header and checksum (RFC 768; a computed zero is sent as
+ * 0xffff), and the hand-off to ns__ip_output.
+ */
+#include "udp_internal.h"
+
+#define NS_SIN_LEN 16
+#define NS_SIN6_LEN 24
+
+int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst,
+		  struct ns_route_result *rt)
+{
+	int err = ns__route_lookup(stk, dst, us->sk->bound_nic, rt);
+	if (err < 0)
+		return err;
+	if (rt->src.family != dst->family && ns__nic_src_select(rt->nic, dst, &rt->src) < 0)
+		return -NS_EADDRNOTAVAIL;
+	return 0;
+}
+
+static int sa_family(const struct msghdr *m)
+{
+	return ((const struct sockaddr_in *)m->msg_name)->sin_family;
+}
+
+/* The destination of a send on an AF_INET6 socket (udpv6_sendmsg rules);
+ * *use_name false: send to the connected peer. */
+static int dest6(struct udp_sock *us, const struct msghdr *m, struct ns_addr *dst, uint16_t *port,
+		 bool *use_name)
+{
+	if (m->msg_namelen < 2)
+		return -NS_EINVAL;
+	int fam = sa_family(m);
+	if (fam == NS_AF_UNSPEC) {
+		*use_name = false;
+		return 0;
+	}
+	if (fam == NS_AF_INET) {
+		if (us->sk->v6only)
+			return -NS_ENETUNREACH;
+		return ns__sockaddr_parse(m->msg_name, m->msg_namelen, NS_AF_INET, dst, port);
+	}
+	if (fam != NS_AF_INET6)
+		return -NS_EINVAL;
+	if (m->msg_namelen < NS_SIN6_LEN)
+		return -NS_EINVAL;
+	int err = ns__sockaddr_parse(m->msg_name, m->msg_namelen, NS_AF_INET6, dst, port);
+	if (err == 0 && dst->family == NS_AF_INET && us->sk->v6only)
+		return -NS_ENETUNREACH;
+	return err;
+}
+
+static int dest4(const struct msghdr *m, struct ns_addr *dst, uint16_t *port)
+{
+	if (m->msg_namelen < NS_SIN_LEN)
+		return -NS_EINVAL;
+	int fam = sa_family(m);
+	if (fam != NS_AF_INET && fam != NS_AF_UNSPEC)
+		return -NS_EAFNOSUPPORT;
+	struct sockaddr_in sin;
+	memcpy(&sin, m->msg_name, sizeof(sin));
+	ns_addr_v4(dst, (const uint8_t *)&sin.sin_addr);
+	*port = ns_load_be16(&sin.sin_port);
+	return 0;
+}
+
+static size_t iov_total(const struct msghdr *m, bool *overflow)
+{
+	size_t t = 0;
+	*overflow = false;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen; i++) {
+		if (m->msg_iov[i].iov_len > SIZE_MAX / 2 - t)
+			*overflow = true;
+		else
+			t += m->msg_iov[i].iov_len;
+	}
+	return t;
+}
+
+struct send_plan {
+	struct ns_ip_tx tx;
+	uint16_t sport, dport;
+	bool recverr;
+};
+
+/* Everything decided under sk->mu; returns 0 or -errno. */
+static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, size_t total,
+		       struct send_plan *p)
+{
+	struct udp_sock *us = udp_sk(sk);
+	struct ns_stack *stk = sk->stk;
+	if (!us->lport && ns__udp_bind_locked(stk, us, &us->laddr, 0) < 0)
+		return -NS_EAGAIN;              /* Linux inet_send_prepare autobind */
+	if (total > 0xffff)
+		return -NS_EMSGSIZE;
+	if (flags & NS_MSG_OOB)
+		return -NS_EOPNOTSUPP;
+	struct ns_addr dst;
+	uint16_t dport = 0;
+	bool use_name = m->msg_name != NULL;
+	if (use_name) {
+		int err = sk->domain == NS_AF_INET6 ? dest6(us, m, &dst, &dport, &use_name)
+						    : dest4(m, &dst, &dport);
+		if (err < 0)
+			return err;
+		if (use_name && dport == 0)
+			return -NS_EINVAL;
+	}
+	if (!use_name) {
+		if (!us->connected)
+			return -NS_EDESTADDRREQ;
+		dst = us->raddr;
+		dport = us->rport;
+	}
+	if (total > (dst.family == NS_AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6))
+		return -NS_EMSGSIZE;
+	if (dst.family == NS_AF_INET6 && us->laddr.family == NS_AF_INET)
+		return -NS_ENETUNREACH;         /* bound to a v4-mapped address */
+	struct ns_route_result rt;
+	int err = ns__udp_route(stk, us, &dst, &rt);
+	if (err < 0)
+		return err;
+	bool bcast = dst.family == NS_AF_INET && ns__addr_is_bcast4(rt.nic, &dst);
+	if (bcast && !sk->broadcast)
+		return -NS_EACCES;
+	err = ns__sock_take_err_locked(sk);
+	if (err)
+		return -err;
+	if (us->shut & 2)
+		return -NS_EPIPE;
+	memset(p, 0, sizeof(*p));
+	bool own_src = us->saddr.family == dst.family && !ns_addr_is_any(&us->saddr);
+	p->tx.src = own_src ? us->saddr : rt.src;
+	p->tx.dst = dst;
+	p->tx.proto = NS_IPPROTO_UDP;
+	p->tx.ttl = (int16_t)(dst.family == NS_AF_INET ? us->ttl : us->hops);
+	p->tx.tos = dst.family == NS_AF_INET ? us->tos : us->tclass;
+	p->tx.pmtudisc = us->pmtudisc;
+	p->tx.oif = sk->bound_nic ? sk->bound_nic : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);
+	p->tx.is_bcast_ok = sk->broadcast;
+	p->sport = us->lport;
+	p->dport = dport;
+	p->recverr = us->recverr;
+	return 0;
+}
+
+static void copy_from_iov(const struct msghdr *m, uint8_t *dst, size_t total)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen && done < total; i++) {
+		size_t n = NS_MIN(m->msg_iov[i].iov_len, total - done);
+		if (n)
+			memcpy(dst + done, m->msg_iov[i].iov_base, n);
+		done += n;
+	}
+}
+
+ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
+{
+	struct ns_stack *stk = sk->stk;
+	bool overflow;
+	size_t total = iov_total(m, &overflow);
+	if (overflow)
+		total = SIZE_MAX / 2;
+	struct send_plan p;
+	pthread_mutex_lock(&sk->mu);
+	int err = plan_locked(sk, m, flags, total, &p);
+	if (err)
+		ns__sock_wake_locked(sk);       /* a taken error clears POLLERR */
+	pthread_mutex_unlock(&sk->mu);
+	if (err)
+		return err;
+	bool v6 = p.tx.dst.family == NS_AF_INET6;
+	uint32_t ulen = (uint32_t)(UDP_HLEN + total);
+	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(stk), NS_PKT_TX_HEADROOM, ulen);
+	if (!pkt) {
+		ns__stat_inc(stk, v6 ? NS_STAT_Udp6SndbufErrors : NS_STAT_UdpSndbufErrors);
+		return -NS_ENOBUFS;
+	}
+	uint8_t *uh = ns_pkt_data(pkt);
+	ns_store_be16(uh, p.sport);
+	ns_store_be16(uh + 2, p.dport);
+	ns_store_be16(uh + 4, (uint16_t)ulen);
+	ns_store_be16(uh + 6, 0);
+	copy_from_iov(m, uh + UDP_HLEN, total);
+	uint32_t sum = ns_csum_pseudo(&p.tx.src, &p.tx.dst, NS_IPPROTO_UDP, ulen);
+	uint16_t c = ns_csum_fold(ns_csum_partial(uh, ulen, sum));
+	ns_store_be16(uh + 6, c ? c : 0xffff);
+	pkt->l4 = pkt->data;
+	pkt->csum = NS_CSUM_NONE;
+	err = ns__ip_output(stk, pkt, &p.tx);
+	if (err == -NS_ENOBUFS && !p.recverr) {
+		ns__stat_inc(stk, v6 ? NS_STAT_Udp6SndbufErrors : NS_STAT_UdpSndbufErrors);
+		err = 0;                        /* Linux: dropped silently without IP_RECVERR */
+	} else if (err == 0) {
+		ns__stat_inc(stk, v6 ? NS_STAT_Udp6OutDatagrams : NS_STAT_UdpOutDatagrams);
+	}
+	return err < 0 ? err : (ssize_t)total;
+}
