@@ -490,7 +490,7 @@ static void data_queue(struct tcp_ep *ep, struct tcp_seg *seg)
 	}
 	/* out of order: queue it and ACK at once with SACK blocks */
 	measure_rcv_mss(ep, len);
-	pkt->hash = seq;
+	pkt->seq = seq;
 	pkt->flags = fin ? NS_OFO_PKT_FIN : 0;
 	uint64_t limit = (uint64_t)ep->sk->rcvbuf;
 	uint64_t budget = ep->sk->rmem >= limit ? 0 : limit - ep->sk->rmem;
@@ -672,7 +672,8 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		if (ep->cc.ca_state <= NS_TCP_CA_DISORDER) {
 			struct ns_tcp_cc_ack a = { .acked = acked_segs, .rtt_us = rtt,
 						   .in_flight = tcp_packets_in_flight(ep) + acked_segs,
-						   .now_us = now_us(ep) };
+						   .now_us = now_us(ep), .snd_una = ep->snd_una, .snd_nxt = ep->snd_nxt,
+						   .srtt_us = ns_tcp_rtt_srtt(&ep->rtt) };
 			ns_tcp_cc_on_ack(&ep->cc, &a);
 		}
 		ep->dupacks = 0;

@@ -147,7 +147,7 @@ struct ns_tcp {
 
 /* ---- send-queue chunk bookkeeping ----------------------------------------- */
 /* The send queue is a list of packets ("chunks") holding the byte stream from
- * snd_una on; each chunk's first byte has sequence number pkt->hash (we own
+ * snd_una on; each chunk's first byte has sequence number pkt->seq (we own
  * these packets), its bytes are ns_pkt_data()..tail, and pkt->tstamp records
  * when its bytes were last (re)transmitted (for RACK). */
 struct tcp_sndq {

@@ -144,7 +144,8 @@ static void exit_recovery(struct tcp_ep *ep)
 /* RTO (Linux tcp_enter_loss). */
 void tcp_enter_loss(struct tcp_ep *ep)
 {
-	ns_tcp_cc_on_rto(&ep->cc, tcp_packets_in_flight(ep), now_us(ep));
+	bool reduce = ns_tcp_cc_rto_should_reduce(&ep->cc, ep->snd_una, ep->recover, ep->retransmits);
+	ns_tcp_cc_on_rto(&ep->cc, 1, reduce, now_us(ep));
 	ep->cc.ca_state = NS_TCP_CA_LOSS;
 	ep->recover = ep->snd_nxt;
 	ep->high_rxt = ep->snd_una;
@@ -295,7 +296,9 @@ void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const 
 		}
 		if (advanced) {
 			struct ns_tcp_cc_ack a = { .acked = newly_acked_segs, .rtt_us = -1,
-						   .in_flight = loss_in_flight(ep) + newly_acked_segs, .now_us = now_us(ep) };
+						   .in_flight = loss_in_flight(ep) + newly_acked_segs, .now_us = now_us(ep),
+						   .snd_una = ep->snd_una, .snd_nxt = ep->snd_nxt,
+						   .srtt_us = ns_tcp_rtt_srtt(&ep->rtt) };
 			ep->cc.ca_state = NS_TCP_CA_OPEN;
 			ns_tcp_cc_on_ack(&ep->cc, &a);
 			ep->cc.ca_state = NS_TCP_CA_LOSS;

@@ -129,8 +129,8 @@ uint16_t tcp_select_window(struct tcp_ep *ep)
 
 /* ---- send queue -------------------------------------------------------------------- */
 
-static inline uint32_t chunk_seq(const struct ns_pkt *c) { return c->hash; }
-static inline uint32_t chunk_end(const struct ns_pkt *c) { return c->hash + ns_pkt_len(c); }
+static inline uint32_t chunk_seq(const struct ns_pkt *c) { return c->seq; }
+static inline uint32_t chunk_end(const struct ns_pkt *c) { return c->seq + ns_pkt_len(c); }
 
 uint32_t tcp_sndbuf_space(struct tcp_ep *ep)
 {
@@ -176,7 +176,7 @@ ssize_t tcp_sndq_append(struct tcp_ep *ep, const struct msghdr *m, size_t skip, 
 				break;
 			}
 			c->tail = c->data;   /* empty, all tailroom */
-			c->hash = ep->write_seq;
+			c->seq = ep->write_seq;
 			c->next = NULL;
 			if (t)
 				t->next = c;
@@ -222,7 +222,7 @@ void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 		if (ns_seq_gt(ack, chunk_seq(c))) {
 			uint32_t n = ack - chunk_seq(c);
 			ns_pkt_pull(c, n);
-			c->hash += n;
+			c->seq += n;
 			ep->sndq.bytes -= n;
 		}
 		break;
@@ -494,13 +494,16 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 {
 	uint32_t mss = tcp_current_mss(ep);
 	uint32_t sent_segs = 0;
+	bool cwnd_limited = false;
 	uint32_t data_end = ep->fin_queued ? ep->fin_seq : ep->write_seq;
 	bool tso = (ep->nic_caps & (ep->raddr.family == NS_AF_INET6 ? NS_LINK_CAP_TSO6 : NS_LINK_CAP_TSO4)) != 0;
 	while (ns_seq_lt(ep->snd_nxt, data_end) || (ep->fin_queued && !ep->fin_sent && ep->snd_nxt == ep->fin_seq)) {
 		uint32_t avail = data_end - ep->snd_nxt;
 		uint32_t in_flight = packets_in_flight(ep);
-		if (in_flight >= ep->cc.cwnd)
+		if (in_flight >= ep->cc.cwnd) {
+			cwnd_limited = true;
 			break;
+		}
 		uint32_t cwnd_quota = ep->cc.cwnd - in_flight;
 		uint32_t wnd_end = ep->snd_una + ep->snd_wnd;
 		uint32_t wnd_left = ns_seq_gt(wnd_end, ep->snd_nxt) ? wnd_end - ep->snd_nxt : 0;
@@ -532,8 +535,12 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 		if (end == data_end + 1 || (!len && ep->fin_sent))
 			break;
 	}
-	if (sent_segs)
-		ns_tcp_cc_on_sent(&ep->cc, sent_segs, packets_in_flight(ep));
+	if (sent_segs || cwnd_limited) {
+		struct ns_tcp_cc_sent snd = { .packets_out = packets_in_flight(ep), .cwnd_limited = cwnd_limited,
+					      .snd_una = ep->snd_una, .snd_nxt = ep->snd_nxt,
+					      .now_us = now_us(ep) };
+		ns_tcp_cc_on_sent(&ep->cc, sent_segs, &snd);
+	}
 	/* nothing in flight but data waiting behind a closed window: persist */
 	if (ep->snd_una == ep->snd_nxt && ns_seq_lt(ep->snd_nxt, data_end + (ep->fin_queued && !ep->fin_sent)))
 		tcp_reset_probe_timer(ep);
