@@ -249,7 +249,7 @@ void ns__ipv4_rcv_common(struct ns_nic *nic, struct ns_pkt *pkt, bool local)
 		if (!pkt)
 			return;
 	}
-	ns__ipv4_deliver(nic, pkt, local);
+	ns__ipv4_deliver(nic, pkt);
 	return;
 hdr_error:
 	NS_STAT_INC(stk, IpInHdrErrors);
@@ -257,9 +257,8 @@ drop:
 	ns_pkt_unref(pkt);
 }
 
-void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt, bool local)
+void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt)
 {
-	(void)local;
 	struct ns_stack *stk = nic->stk;
 	const uint8_t *h = ns_pkt_data(pkt);
 	int ihl = ns_ip4_ihl(h);

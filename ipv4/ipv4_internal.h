@@ -102,7 +102,7 @@ struct ns_ipv4 {
  * our own output (source checks skipped). */
 void ns__ipv4_rcv_common(struct ns_nic *nic, struct ns_pkt *pkt, bool local);
 /* Delivers a complete (reassembled) datagram, data at the IP header. */
-void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt, bool local);
+void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt);
 
 /* output.c */
 int ns__ipv4_output_init(struct ns_ipv4 *ip);

@@ -320,7 +320,6 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return -NS_EAFNOSUPPORT;
 	}
-	NS_STAT_INC(stk, IpOutRequests);
 	struct out_ctx c;
 	memset(&c, 0, sizeof(c));
 	bool locked = false;
@@ -330,6 +329,7 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return mtu;
 	}
+	NS_STAT_INC(stk, IpOutRequests);
 	if (!c.local && dst_is_bcast(c.nic, c.dst) && !tx->is_bcast_ok) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);
