@@ -47,7 +47,9 @@ static void tcp_abort_all(struct ns_tcp *tcp, struct cds_lfht *ht)
 		struct cds_lfht_iter it;
 		struct tcp_ep *ep;
 		ns_rcu_read_lock();
-		cds_lfht_for_each_entry(ht, &it, ep, hnode) {
+		struct cds_lfht_node *n;
+		for (cds_lfht_first(ht, &it); (n = cds_lfht_iter_get_node(&it)) != NULL; cds_lfht_next(ht, &it)) {
+			ep = caa_container_of(n, struct tcp_ep, hnode);
 			if (urcu_ref_get_unless_zero(&ep->sk->ref)) {
 				sk = ep->sk;
 				break;
@@ -216,6 +218,13 @@ static int listen_score(const struct tcp_ep *ep, const struct ns_addr *laddr, in
 	return score;
 }
 
+/* Iterates the listeners on port without forming pointers from NULL nodes (UBSan-clean). */
+#define for_each_listener(tcp, port, it, ep)                                                           \
+	for (cds_lfht_lookup((tcp)->lhash, lhash_of(port), lmatch, &(port), &(it));                     \
+	     cds_lfht_iter_get_node(&(it)) &&                                                           \
+	     ((ep) = caa_container_of(cds_lfht_iter_get_node(&(it)), struct tcp_ep, hnode), 1);          \
+	     cds_lfht_next_duplicate((tcp)->lhash, lmatch, &(port), &(it)))
+
 struct tcp_ep *tcp_lookup_listener(struct ns_tcp *tcp, const struct ns_addr *laddr, uint16_t lport,
 				   const struct ns_addr *raddr, uint16_t rport, int nic)
 {
@@ -223,7 +232,7 @@ struct tcp_ep *tcp_lookup_listener(struct ns_tcp *tcp, const struct ns_addr *lad
 	struct tcp_ep *ep, *best = NULL;
 	int best_score = -1, nbest = 0;
 	ns_rcu_read_lock();
-	cds_lfht_for_each_entry_duplicate(tcp->lhash, lhash_of(lport), lmatch, &lport, &it, ep, hnode) {
+	for_each_listener(tcp, lport, it, ep) {
 		int s = listen_score(ep, laddr, nic);
 		if (s > best_score) {
 			best_score = s;
@@ -237,7 +246,7 @@ struct tcp_ep *tcp_lookup_listener(struct ns_tcp *tcp, const struct ns_addr *lad
 		/* SO_REUSEPORT group: spread by the flow hash */
 		uint32_t h = ehash_of(tcp, laddr, lport, raddr, rport);
 		int pick = (int)(((uint64_t)h * (uint64_t)nbest) >> 32), i = 0;
-		cds_lfht_for_each_entry_duplicate(tcp->lhash, lhash_of(lport), lmatch, &lport, &it, ep, hnode) {
+		for_each_listener(tcp, lport, it, ep) {
 			if (listen_score(ep, laddr, nic) == best_score && ep->sk->reuseport) {
 				if (i++ == pick) {
 					best = ep;

@@ -610,8 +610,10 @@ static void ack_update_window(struct tcp_ep *ep, const struct tcp_seg *seg, uint
 				tcp_sync_mss(ep, ep->pmtu);
 			}
 		}
-		if (was_zero && nwin)
-			ep->probes_out = 0;
+		if (was_zero && nwin) {
+			ep->probe_backoff = 0;
+			ep->probe_start = 0;
+		}
 	}
 }
 
@@ -650,6 +652,7 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		return true;   /* old duplicate ACK: the text may still be new */
 	ack_update_window(ep, seg, ack);
 	ep->lacktime = ns__now(ep->stk);
+	ep->probes_out = 0;   /* the peer is alive (Linux tcp_ack) */
 	bool dupack = false;
 	uint32_t acked_segs = 0;
 	if (ns_seq_gt(ack, prior_una)) {

@@ -288,6 +288,7 @@ struct tcp_ep {
 
 	/* probes */
 	uint8_t probes_out;             /* zero-window or keepalive probes without answer */
+	uint8_t probe_backoff;          /* persist timer backoff (Linux icsk_backoff for probe0) */
 	uint64_t probe_start;
 
 	/* timers */

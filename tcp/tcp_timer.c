@@ -83,7 +83,7 @@ void tcp_reset_probe_timer(struct tcp_ep *ep)
 {
 	if (ep->rtx_kind == TCP_RTX_PROBE0 && ep->t_rtx)
 		return;
-	uint64_t when = (uint64_t)ns_tcp_rtt_rto(&ep->rtt) << ep->probes_out;
+	uint64_t when = (uint64_t)ns_tcp_rtt_rto(&ep->rtt) << ep->probe_backoff;
 	if (when > NS_TCP_RTO_MAX_US)
 		when = NS_TCP_RTO_MAX_US;
 	ep->t_rtx = now_ns(ep) + when * NS_NSEC_PER_USEC;
@@ -251,6 +251,7 @@ static void probe_timer(struct tcp_ep *ep)
 	uint32_t data_end = ep->fin_queued ? ep->fin_seq + (ep->fin_sent ? 1 : 0) : ep->write_seq;
 	if (ep->snd_una != ep->snd_nxt || !ns_seq_lt(ep->snd_nxt, data_end + (ep->fin_queued && !ep->fin_sent))) {
 		ep->probes_out = 0;
+		ep->probe_backoff = 0;
 		ep->probe_start = 0;
 		return;
 	}
@@ -268,11 +269,14 @@ static void probe_timer(struct tcp_ep *ep)
 	if (tcp_write_wakeup(ep) > 0) {
 		/* data went out: the retransmission timer takes over */
 		ep->probes_out = 0;
+		ep->probe_backoff = 0;
 		ep->probe_start = 0;
 		return;
 	}
 	ep->probes_out++;
-	uint64_t when = (uint64_t)ns_tcp_rtt_rto(&ep->rtt) << ep->probes_out;
+	if (ep->probe_backoff < 15)
+		ep->probe_backoff++;
+	uint64_t when = (uint64_t)ns_tcp_rtt_rto(&ep->rtt) << ep->probe_backoff;
 	if (when > NS_TCP_RTO_MAX_US)
 		when = NS_TCP_RTO_MAX_US;
 	ep->t_rtx = now_ns(ep) + when * NS_NSEC_PER_USEC;

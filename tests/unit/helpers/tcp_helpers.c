@@ -69,9 +69,13 @@ int tt_count_state(struct ns_stack *stk, int state)
 	struct tcp_ep *ep;
 	int n = 0;
 	ns_rcu_read_lock();
-	cds_lfht_for_each_entry(stk->tcp->ehash, &it, ep, hnode)
+	struct cds_lfht_node *nd;
+	for (cds_lfht_first(stk->tcp->ehash, &it); (nd = cds_lfht_iter_get_node(&it)) != NULL;
+	     cds_lfht_next(stk->tcp->ehash, &it)) {
+		ep = caa_container_of(nd, struct tcp_ep, hnode);
 		if (ep->state == state)
 			n++;
+	}
 	ns_rcu_read_unlock();
 	return n;
 }
