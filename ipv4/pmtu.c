@@ -88,6 +88,8 @@ uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *loc
 
 uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif)
 {
+	if (dst->family == NS_AF_INET6 && !ns__addr_local(stk, dst, NULL))
+		return ns__ipv6_path_mtu(stk, dst, oif);   /* RA MTU, RA routers, >= 1280 */
 	if (ns__addr_local(stk, dst, NULL))
 		return NS_IPV4_MAX_LEN;         /* looped back, never fragmented */
 	struct ns_route_result r;

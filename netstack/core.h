@@ -368,6 +368,11 @@ uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oi
 /* Records a smaller path MTU toward dst (ICMP frag needed / packet too big):
  * never raises it; expires after 10 min; IPv4 below 552 is locked (DF off). */
 void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uint32_t mtu);
+/* Learned path MTU toward dst, either family (ipv4/pmtu.c); 0 if none. */
+uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *locked);
+/* The IPv6 answer (ipv6/ipv6_out.c): link MTU or RA MTU, lowered by Packet
+ * Too Big messages, never below 1280.  ns__ip_path_mtu calls it for v6. */
+uint32_t ns__ipv6_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif);
 
 /* Transport receive (consume pkt, data at the L4 header). */
 void ns__udp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m);

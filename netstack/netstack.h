@@ -64,6 +64,13 @@ struct ns_rng ns_seeded_rng(struct ns_seeded_rng *r);
 
 /* ---- stack lifecycle ---------------------------------------------------- */
 
+/* ns_stack_opts.flags */
+#define NS_STACK_F_NODAD 0x1             /* IPv6 addresses usable at once (no DAD) */
+/* No automatic IPv6 traffic: no link-local address, DAD, MLD reports or
+ * router solicitations (configured IPv6 addresses and ND still work).
+ * For tests that capture every frame a NIC sends. */
+#define NS_STACK_F_NOAUTO6 0x2
+
 struct ns_stack_opts {
 	struct ns_clock clock;           /* zero: real clock */
 	struct ns_rng rng;               /* zero: real randomness */
@@ -120,6 +127,9 @@ int ns_nic_add(struct ns_stack *stk, struct ns_link *link, const char *name);
 int ns_nic_addr_add(struct ns_stack *stk, int nic, const struct ns_addr *a, int plen);
 int ns_nic_addr_del(struct ns_stack *stk, int nic, const struct ns_addr *a);
 int ns_nic_set_mtu(struct ns_stack *stk, int nic, uint32_t mtu);
+/* IPv6 stateless address autoconfiguration from router advertisements
+ * (RFC 4862); off by default.  Turning it on sends router solicitations. */
+int ns_nic_set_slaac(struct ns_stack *stk, int nic, bool on);
 
 /* dst/plen via gw (gw NULL or unspecified: directly connected) on nic. */
 int ns_route_add(struct ns_stack *stk, const struct ns_addr *dst, int plen,

@@ -70,6 +70,9 @@
 	X(Ip6InDelivers) X(Ip6OutRequests) X(Ip6OutDiscards) X(Ip6OutNoRoutes) \
 	X(Ip6ReasmTimeout) X(Ip6ReasmReqds) X(Ip6ReasmOKs) X(Ip6ReasmFails) \
 	X(Ip6FragOKs) X(Ip6FragFails) X(Ip6FragCreates) X(Ip6InMcastPkts) X(Ip6OutMcastPkts) \
+	X(Ip6InOctets) X(Ip6OutOctets) \
+	/* neighbour discovery (no MIB; named for what they count) */ \
+	X(NdQueueDrops) X(NdResolveFailed) X(NdDadFailures) \
 	/* Icmp6 */ \
 	X(Icmp6InMsgs) X(Icmp6InErrors) X(Icmp6OutMsgs) X(Icmp6OutErrors) X(Icmp6InCsumErrors) \
 	X(Icmp6InDestUnreachs) X(Icmp6InPktTooBigs) X(Icmp6InTimeExcds) X(Icmp6InParmProblems) \
@@ -79,6 +82,7 @@
 	X(Icmp6OutParmProblems) X(Icmp6OutEchos) X(Icmp6OutEchoReplies) X(Icmp6OutRouterSolicits) \
 	X(Icmp6OutNeighborSolicits) X(Icmp6OutNeighborAdvertisements) X(Icmp6OutMLDv2Reports) \
 	X(Icmp6OutRateLimitHost) \
+	X(Icmp6InGroupMembQueries) X(Icmp6InGroupMembResponses) X(Icmp6InGroupMembReductions) \
 	/* Udp6 */ \
 	X(Udp6InDatagrams) X(Udp6NoPorts) X(Udp6InErrors) X(Udp6OutDatagrams) \
 	X(Udp6RcvbufErrors) X(Udp6SndbufErrors) X(Udp6InCsumErrors) X(Udp6IgnoredMulti)

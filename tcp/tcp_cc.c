@@ -213,6 +213,17 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
 	set_state(cc, NS_TCP_CA_LOSS);
 }
 
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us)
+{
+	cc->prior_ssthresh = 0;
+	cc->cwnd_cnt = 0;
+	cc->prior_cwnd = cc->cwnd;
+	cc->prr_delivered = cc->prr_out = 0;
+	cc->ssthresh = cc->ops->ssthresh(cc);
+	set_state(cc, NS_TCP_CA_CWR);
+	ns_tcp_cc_exit_recovery(cc, now_us);
+}
+
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us)
 {
 	cc->cwnd_stamp_us = now_us;

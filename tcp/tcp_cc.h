@@ -192,6 +192,13 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
 bool ns_tcp_cc_rto_should_reduce(const struct ns_tcp_cc *cc, uint32_t snd_una, uint32_t high_seq,
 				 uint32_t retransmits);
 
+/*
+ * A one-shot reduction without a recovery episode (Linux, when a TLP probe
+ * turns out to have repaired a loss, RFC 8985 §7.4.2): ssthresh =
+ * ops->ssthresh(), cwnd = ssthresh, back to Open.
+ */
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us);
+
 /* Loss state ends (all data up to the recovery point ACKed): Open state, cwnd kept. */
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us);
 

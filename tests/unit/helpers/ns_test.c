@@ -52,6 +52,8 @@ static int stack_create(struct ns_test_stack *t, struct ns_vclock *vc,
 		.clock = ns_vclock_clock(vc),
 		.rng = ns_seeded_rng(&t->rng),
 		.mem_limit = o->mem_limit,
+		/* no link-local/DAD/MLD/RS frames in captures; v6 addresses usable at once */
+		.flags = NS_STACK_F_NOAUTO6,
 	};
 	int err = ns_stack_create(&so, &t->stk);
 	if (err < 0)
