@@ -99,6 +99,8 @@ void ns__ipv4_local_enqueue(struct ns_stack *stk, struct ns_nic *nic, struct ns_
 	pkt->next = NULL;
 	/* never crossed a wire: treat the checksums as verified (Linux lo) */
 	pkt->csum = NS_CSUM_UNNECESSARY;
+	pkt->gso_type = NS_GSO_NONE;    /* delivered whole, like Linux lo (GRO-sized) */
+	pkt->gso_size = 0;
 	pkt->pkt_type = NS_PKT_HOST;
 	pthread_mutex_lock(&ip->local_mu);
 	if (ip->local_len >= NS_IPV4_LOCAL_QMAX) {

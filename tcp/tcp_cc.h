@@ -55,6 +55,7 @@ struct ns_tcp_cc_ack {
 	uint32_t snd_una;       /* after this ACK (HyStart rounds) */
 	uint32_t snd_nxt;
 	uint32_t srtt_us;       /* smoothed RTT (0: none), for HyStart's ACK-delay allowance */
+	bool sack_only;         /* snd_una did not advance: cwnd may not grow (Linux tcp_may_raise_cwnd) */
 };
 
 struct ns_tcp_cc_ops {
@@ -139,10 +140,12 @@ void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint3
 void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
 
 /*
- * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
- * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
- * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
- * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ * Every ACK that delivered data (ACKed or SACKed) outside Recovery/CWR:
+ * pkts_acked (RTT, HyStart), then, unless a->sack_only (Linux
+ * tcp_may_raise_cwnd wants FLAG_DATA_ACKED), cong_avoid, which grows cwnd
+ * only when cwnd-limited.  In Loss state (after an RTO) this is slow start
+ * from cwnd 1, as in Linux.  In Recovery/CWR it only calls pkts_acked: use
+ * ns_tcp_cc_prr_ack for cwnd.
  */
 void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 
