@@ -117,7 +117,8 @@ void ns__ipv4_local_enqueue(struct ns_stack *stk, struct ns_nic *nic, struct ns_
 /* Fills header fields and checksum at h (hlen 20). */
 void ns__ipv4_build_hdr(uint8_t *h, uint16_t totlen, uint16_t id, uint16_t frag, uint8_t ttl,
 			uint8_t tos, uint8_t proto, uint32_t src, uint32_t dst);
-/* Completes an NS_CSUM_PARTIAL checksum in software (data at the L4 header). */
+/* Completes an NS_CSUM_PARTIAL checksum in software (data at the L4 header,
+ * csum_off from it). */
 void ns__ipv4_csum_finish(struct ns_pkt *pkt);
 
 /* reasm.c */
@@ -131,6 +132,8 @@ uint64_t ns__ipv4_reasm_mem(struct ns_stack *stk);
 #define NS_IPV4_REASM_HIGH (4u << 20)   /* Linux ipfrag_high_thresh */
 #define NS_IPV4_REASM_TIMEOUT (30ull * NS_NSEC_PER_SEC)
 #define NS_IPV4_REASM_MAXQ 4096         /* concurrent datagrams */
+/* fragments per datagram: 65535 bytes in 48-byte pieces (68-byte MTU) need 1366 */
+#define NS_IPV4_REASM_MAXFRAGS 2048
 
 /* pmtu.c */
 int ns__ipv4_pmtu_init(struct ns_ipv4 *ip);

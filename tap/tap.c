@@ -25,6 +25,7 @@
 #include <linux/if_tun.h>
 #include "../link/link_internal.h"
 #include "tap.h"
+#include "tap_fast.h"
 
 #define RX_BATCH 64
 
@@ -215,6 +216,11 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 	int dummy;
 	if (!err)
 		err = &dummy;
+	if (o && ((o->flags & NS_TAP_F_OFFLOAD) || o->queues > 1)) {
+		struct ns_tapf_opts fo = { .mtu = o->mtu, .offload = (o->flags & NS_TAP_F_OFFLOAD) != 0,
+					   .queues = o->queues > 1 ? o->queues : 1 };
+		return ns_link_tapf_open(name, mac, &fo, err);
+	}
 	if (!name || !*name || strlen(name) >= IFNAMSIZ) {
 		*err = -ENAMETOOLONG;
 		return NULL;
@@ -251,10 +257,20 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 	return &t->l;
 }
 
-bool ns_link_tap_created(struct ns_link *l) { return to_tap(l)->created; }
+bool ns_link_tap_created(struct ns_link *l)
+{
+	return ns_link_is_tapf(l) ? ns_link_tapf_created(l) : to_tap(l)->created;
+}
 
 void ns_link_tap_stats(struct ns_link *l, struct ns_tap_stats *st)
 {
+	if (ns_link_is_tapf(l)) {
+		struct ns_tapf_stats f;
+		ns_link_tapf_stats(l, &f);
+		*st = (struct ns_tap_stats){ f.rx_frames, f.rx_bytes, f.rx_drops,
+					     f.tx_frames, f.tx_bytes, f.tx_errors };
+		return;
+	}
 	struct tap *t = to_tap(l);
 	st->rx_frames = atomic_load(&t->rx_frames);
 	st->rx_bytes = atomic_load(&t->rx_bytes);

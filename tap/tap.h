@@ -8,8 +8,10 @@
  * ready without blocking and pollfd() gives the descriptor for the
  * caller's own poll/epoll.  Writes are thread-safe (one write(2) per frame).
  *
- * Offloads (IFF_VNET_HDR, TUNSETOFFLOAD, TSO/GRO, multi-queue) are not
- * implemented yet; struct ns_tap_opts is where they will be asked for.
+ * Offloads (IFF_VNET_HDR, TUNSETOFFLOAD, TSO/GRO) and multi-queue live in
+ * tap/tap_fast.c: ns_link_tap_open() hands over to it when opts ask for
+ * NS_TAP_F_OFFLOAD or more than one queue, and the functions below work on
+ * either kind.
  */
 #ifndef NS_TAP_H
 #define NS_TAP_H
@@ -18,10 +20,12 @@
 #include <stdint.h>
 #include "netstack/link.h"
 
+#define NS_TAP_F_OFFLOAD 0x01           /* virtio-net header, checksum/TSO/GRO */
+
 struct ns_tap_opts {
 	uint32_t mtu;                   /* L3 MTU the stack uses; 0: 1500 */
-	/* reserved for offloads / queues: keep zero */
-	uint32_t flags;
+	uint32_t flags;                 /* NS_TAP_F_* */
+	int queues;                     /* 0 or 1: single queue; more: IFF_MULTI_QUEUE */
 };
 
 /*

@@ -108,7 +108,7 @@ void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a)
 {
 	if (cc->ops->pkts_acked)
 		cc->ops->pkts_acked(cc, a);
-	if (!a->acked)
+	if (!a->acked || a->sack_only)
 		return;
 	if (cc->ca_state == NS_TCP_CA_RECOVERY || cc->ca_state == NS_TCP_CA_CWR)
 		return;                         /* PRR owns cwnd (ns_tcp_cc_prr_ack) */

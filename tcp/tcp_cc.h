@@ -55,6 +55,7 @@ struct ns_tcp_cc_ack {
 	uint32_t snd_una;       /* after this ACK (HyStart rounds) */
 	uint32_t snd_nxt;
 	uint32_t srtt_us;       /* smoothed RTT (0: none), for HyStart's ACK-delay allowance */
+	bool sack_only;         /* snd_una did not advance: cwnd may not grow (Linux tcp_may_raise_cwnd) */
 };
 
 struct ns_tcp_cc_ops {
@@ -139,10 +140,12 @@ void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint3
 void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
 
 /*
- * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
- * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
- * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
- * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ * Every ACK that delivered data (ACKed or SACKed) outside Recovery/CWR:
+ * pkts_acked (RTT, HyStart), then, unless a->sack_only (Linux
+ * tcp_may_raise_cwnd wants FLAG_DATA_ACKED), cong_avoid, which grows cwnd
+ * only when cwnd-limited.  In Loss state (after an RTO) this is slow start
+ * from cwnd 1, as in Linux.  In Recovery/CWR it only calls pkts_acked: use
+ * ns_tcp_cc_prr_ack for cwnd.
  */
 void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 
@@ -178,8 +181,11 @@ void ns_tcp_cc_exit_recovery(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /*
  * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): when reduce, ssthresh =
- * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1
- * (in_flight after marking everything lost: usually 1), Loss state.
+ * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1, Loss
+ * state.  in_flight is Linux's tcp_packets_in_flight() *after* every
+ * outstanding segment was marked lost, which is 0 in the usual case (so
+ * cwnd = 1, what TCP_INFO shows after an RTO in Linux); pass 0 unless
+ * retransmissions are still counted in flight.
  * reduce: Linux reduces ssthresh only once per window: pass
  * ns_tcp_cc_rto_should_reduce(cc, snd_una, high_seq, retransmits).
  */

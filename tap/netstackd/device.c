@@ -10,6 +10,7 @@
 #include <string.h>
 #include "netstackd.h"
 #include "tap/tap.h"
+#include "tap/tap_fast.h"
 #include "tap/hostcfg.h"
 #include "link/afpacket.h"
 #include "link/sniffer.h"
@@ -84,7 +85,8 @@ int nsd_device_open(const struct nsd_opts *o, struct nsd_dev *d)
 	int err;
 	memset(d, 0, sizeof(*d));
 	if (o->tap) {
-		struct ns_tap_opts to = { .mtu = o->mtu };
+		struct ns_tap_opts to = { .mtu = o->mtu, .flags = o->offload ? NS_TAP_F_OFFLOAD : 0,
+					  .queues = o->threads };
 		d->dev = ns_link_tap_open(o->tap, o->mac, &to, &err);
 		if (!d->dev) {
 			tap_error(o->tap, err);
@@ -122,7 +124,18 @@ void nsd_device_report(const struct nsd_dev *d, FILE *f)
 	if (!d->dev)
 		return;
 	fprintf(f, "#link %s\n", d->dev->name);
-	if (d->is_tap) {
+	if (d->is_tap && ns_link_is_tapf(d->dev)) {
+		struct ns_tapf_stats t;
+		ns_link_tapf_stats(d->dev, &t);
+		fprintf(f, "%-32s%d\n%-32s%d\n", "TapQueues", ns_link_tapf_queues(d->dev), "TapOffload",
+			ns_link_tapf_offload(d->dev));
+		fprintf(f, "%-32s%llu\n%-32s%llu\n%-32s%llu\n%-32s%llu\n", "TapRxFrames",
+			(unsigned long long)t.rx_frames, "TapRxBytes", (unsigned long long)t.rx_bytes,
+			"TapRxDrops", (unsigned long long)t.rx_drops, "TapRxGro", (unsigned long long)t.rx_gro);
+		fprintf(f, "%-32s%llu\n%-32s%llu\n%-32s%llu\n%-32s%llu\n", "TapTxFrames",
+			(unsigned long long)t.tx_frames, "TapTxBytes", (unsigned long long)t.tx_bytes,
+			"TapTxErrors", (unsigned long long)t.tx_errors, "TapTxTso", (unsigned long long)t.tx_tso);
+	} else if (d->is_tap) {
 		struct ns_tap_stats t;
 		ns_link_tap_stats(d->dev, &t);
 		fprintf(f, "%-32s%llu\n%-32s%llu\n%-32s%llu\n%-32s%llu\n%-32s%llu\n%-32s%llu\n",

@@ -25,7 +25,8 @@ struct nsd_opts {
 	const char *tap;                /* --tap NAME, or */
 	const char *packet;             /* --packet IFNAME (AF_PACKET) */
 	const char *pcap;               /* --pcap FILE */
-	int threads;                    /* --threads N (AF_PACKET fanout; taps: 1) */
+	int threads;                    /* --threads N: tap queues or AF_PACKET fanout */
+	bool offload;                   /* tap: virtio-net offloads (default on) */
 	struct ns_addr host4[NSD_MAX_ADDRS], host6[NSD_MAX_ADDRS];
 	int host4_plen[NSD_MAX_ADDRS], host6_plen[NSD_MAX_ADDRS];
 	int n_host4, n_host6;

@@ -31,14 +31,15 @@ static const char usage[] =
 	"  --mtu N             link MTU (default 1500)\n"
 	"  --host-ip4 ADDR/PLEN  configure the kernel side of the tap: address, link up\n"
 	"  --host-ip6 ADDR/PLEN  the same for IPv6\n"
-	"  --threads N         receive threads (AF_PACKET fanout; a tap uses 1)\n"
+	"  --threads N         receive threads: tap queues (IFF_MULTI_QUEUE) or AF_PACKET fanout\n"
+	"  --offload, --no-offload  tap virtio-net offloads (checksum, TSO, GRO); default on\n"
 	"  --pcap FILE         record every frame, both directions, in pcap format\n"
 	"  --services LIST     comma list of echo,discard,chargen,http or all (default all)\n"
 	"  --log-level L       error, warn, info or debug (or 0-3; default warn)\n"
 	"  --help, --version\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT stop cleanly; SIGUSR1 prints the statistics (nstat names).\n"
-	"Not available yet: --threads >1 on a tap (multi-queue).\n";
+	"An existing single-queue tap (ip tuntap add mode tap) is used with one queue.\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -55,6 +56,7 @@ static int fail(const char *fmt, ...)
 enum {
 	OPT_TAP = 256, OPT_MAC, OPT_IP4, OPT_GW4, OPT_IP6, OPT_GW6, OPT_MTU, OPT_SERVICES,
 	OPT_LOG, OPT_HELP, OPT_VERSION, OPT_PACKET, OPT_HOST4, OPT_HOST6, OPT_THREADS, OPT_PCAP,
+	OPT_OFFLOAD, OPT_NO_OFFLOAD,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +76,8 @@ static const struct option longopts[] = {
 	{ "host-ip6", required_argument, NULL, OPT_HOST6 },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "offload", no_argument, NULL, OPT_OFFLOAD },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -208,6 +212,10 @@ static int one_opt(int c, const char *arg, struct nsd_opts *o)
 			return -1;
 		o->n_host6++;
 		return 0;
+	case OPT_OFFLOAD:
+	case OPT_NO_OFFLOAD:
+		o->offload = c == OPT_OFFLOAD;
+		return 0;
 	case OPT_PCAP:
 		if (!*arg)
 			return fail("--pcap: expected a file name");
@@ -233,6 +241,7 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->services = NSD_SVC_ALL;
 	o->log_level = 1;
+	o->offload = true;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -263,9 +272,6 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 		return fail("--tap and --packet cannot be used together");
 	if (!o->threads)
 		o->threads = 1;
-	if (o->tap && o->threads > 1)
-		return fail("--threads %d: a tap uses one queue so far (multi-queue taps are not implemented yet)",
-			    o->threads);
 	if (o->packet && (o->n_host4 || o->n_host6))
 		return fail("--host-ip4/--host-ip6 configure a tap; with --packet configure the interface yourself");
 	if (o->n_ip4 == 0 && o->n_ip6 == 0)

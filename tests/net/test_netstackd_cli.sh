@@ -36,7 +36,7 @@ expect_err "unknown service" "service" --tap t0 --ip4 198.18.0.2/24 --services e
 expect_err "bad log level" "log-level" --tap t0 --ip4 198.18.0.2/24 --log-level loud
 expect_err "interface name too long" "tap" --tap abcdefghijklmnopq --ip4 198.18.0.2/24
 expect_err "--tap and --packet together" "together" --tap t0 --packet eth0 --ip4 198.18.0.2/24
-expect_err "several threads on a tap" "threads" --tap t0 --ip4 198.18.0.2/24 --threads 2
+expect_err "too many threads" "threads" --tap t0 --ip4 198.18.0.2/24 --threads 99
 expect_err "missing AF_PACKET device" "no interface" --packet nsnone$$ --ip4 198.18.0.2/24
 expect_err "not a tap device" "not a usable tap" --tap lo --ip4 198.18.0.2/24
 

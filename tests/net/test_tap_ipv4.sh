@@ -3,7 +3,8 @@
 # (IPv4): ping, ping with 4000-byte payloads (fragments in both directions),
 # UDP echo with socat (small, larger than the MTU), UDP discard, a closed
 # UDP port answered by ICMP port unreachable, SIGUSR1 statistics, SIGTERM.
-# Runs as root inside a namespace of its own.
+# Runs as root inside a namespace of its own.  NSD_EXTRA adds netstackd options
+# (test_tap_ipv4_plain.sh runs it again with --no-offload).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
@@ -15,10 +16,13 @@ STK=198.18.0.2
 in_ns ip tuntap add dev "$TAP" mode tap || { echo "FAIL: tuntap"; exit 1; }
 in_ns ip addr add $HOST/24 dev "$TAP"
 in_ns ip link set "$TAP" up
-nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 $STK/24 --log-level info --pcap "$WORK/cap.pcap"
+nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 $STK/24 --log-level info --pcap "$WORK/cap.pcap" ${NSD_EXTRA:-}
 OUT=$WORK/nsd.out
 
 check "netstackd answers ping within 10 s" wait_ping $STK
+want_off=1
+case "${NSD_EXTRA:-}" in *--no-offload*) want_off=0 ;; esac
+check "tap offload mode is $want_off" [ "$(nsd_stat $NSD_PID "$OUT" TapOffload)" = $want_off ]
 check "ping -c 3" in_ns timeout 10 ping -c 3 -i 0.2 -W 2 -q $STK
 
 # 4000-byte echo requests: the kernel fragments them, we reassemble, our reply
