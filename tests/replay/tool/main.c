@@ -19,14 +19,14 @@ static void usage(void)
 		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N]\n"
 		"  pcap-replay check --expect expected.pcap --got got.pcap [--time-tolerance MS]\n"
 		"  pcap-replay diff --config stack.conf --in linux.pcap [--host-mac MAC] [--out ours.pcap]\n"
-		"                   [--seed N] [--time-tolerance MS] [-v]\n"
+		"                   [--seed N] [--time-tolerance MS] [--keep-checksums] [--compare-neigh] [-v]\n"
 		"  pcap-replay script [--seed N] [-v] FILE.pkt...\n");
 }
 
 struct args {
 	const char *config, *in, *out, *expect, *got;
 	uint64_t seed;
-	bool has_seed, verbose;
+	bool has_seed, verbose, keep_checksums, compare_neigh;
 	double tol_ms;
 	bool has_host_mac;
 	uint8_t host_mac[6];
@@ -45,6 +45,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = true;
+			continue;
+		}
+		if (!strcmp(o, "--compare-neigh")) {
+			a->compare_neigh = true;
+			continue;
+		}
+		if (!strcmp(o, "--keep-checksums")) {
+			a->keep_checksums = true;
 			continue;
 		}
 		if (o[0] != '-' || !strcmp(o, "-")) {
@@ -152,7 +160,8 @@ static int cmd_diff(struct args *a)
 		return 2;
 	}
 	uint64_t seed = a->has_seed ? a->seed : cfg.has_seed ? cfg.seed : 1;
-	struct nsr_diff_opts o = { .tol_ns = (uint64_t)(a->tol_ms * 1e6), .verbose = a->verbose };
+	struct nsr_diff_opts o = { .tol_ns = (uint64_t)(a->tol_ms * 1e6), .verbose = a->verbose,
+				   .keep_checksums = a->keep_checksums, .compare_neigh = a->compare_neigh };
 	memcpy(o.host_mac, a->has_host_mac ? a->host_mac : cfg.mac, 6);
 	struct nsr_frames in = { 0 }, ours = { 0 };
 	int rc = 2;

@@ -21,6 +21,9 @@ struct nsr_diff_opts {
 	uint8_t host_mac[6];            /* the Linux host's MAC in the capture (default: cfg mac) */
 	uint64_t tol_ns;
 	bool verbose;
+	bool compare_neigh;             /* compare ARP / ND / MLD frames too */
+	bool keep_checksums;            /* default: recompute L4 checksums of injected frames
+					 * (captures on hosts with checksum offload carry partial ones) */
 };
 /*
  * Differential replay: cap is a capture of a Linux host (our cfg's MAC and
