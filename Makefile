@@ -50,7 +50,7 @@ ifneq ($(REPLAY_SRCS),)
 BINS += $(OUT)/pcap-replay
 endif
 
-.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net
+.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net packetdrill
 .DEFAULT_GOAL := all
 
 all: deps
@@ -94,6 +94,14 @@ $(OUT)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(OUT)/libnetstack.a
 	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -Itests/unit $(LDFLAGS_$(V)) -o $@ $< $(TEST_HELPER_OBJS) \
 		$(OUT)/libnetstack.a -lcmocka $(LIBS) $(TOOL_LIBS)
 
+# pcap-replay's unit tests (tests/unit/test_replay*.c) link its library objects.
+REPLAY_LIB_OBJS := $(filter-out %/main.o,$(REPLAY_OBJS))
+REPLAY_TEST_BINS := $(filter $(OUT)/tests/test_replay%,$(TEST_BINS))
+$(REPLAY_TEST_BINS): $(OUT)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(REPLAY_LIB_OBJS) $(OUT)/libnetstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -Itests/unit -Itests/replay/tool $(LDFLAGS_$(V)) -o $@ $< $(TEST_HELPER_OBJS) \
+		$(REPLAY_LIB_OBJS) $(OUT)/libnetstack.a -lcmocka $(LIBS) $(TOOL_LIBS)
+
 -include $(LIB_OBJS:.o=.d) $(NETSTACKD_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d) $(TEST_HELPER_OBJS:.o=.d)
 
 # ---- tests -------------------------------------------------------------------
@@ -126,6 +134,11 @@ portable:
 			-I. -Inetstack -c $$f -o $(BUILD)/portable/$$(echo $$f | tr / _).o; done
 	@rm -f $(BUILD)/portable/libcore.a; ar rcs $(BUILD)/portable/libcore.a $(BUILD)/portable/*.o
 	@echo "portable: OK ($(words $(PORTABLE_SRCS)) files)"
+
+# The shared packetdrill corpus (../shared/packetdrill) run in-process by pcap-replay.
+packetdrill: deps
+	@$(MAKE) --no-print-directory V=normal build-all
+	@sh tests/replay/packetdrill.sh $(BUILD)/normal
 
 demo: all
 	@sh tests/demo.sh

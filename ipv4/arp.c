@@ -29,6 +29,7 @@
 #define ARP_DELAY (5ull * NS_NSEC_PER_SEC)
 #define ARP_GC_STALE (60ull * NS_NSEC_PER_SEC)
 #define ARP_QBYTES 212992u              /* Linux unres_qlen_bytes */
+#define ARP_LOCKTIME NS_NSEC_PER_SEC     /* Linux locktime: first answer wins */
 
 struct arp_ent {
 	struct arp_ent *next;
@@ -476,9 +477,11 @@ static void timer_fn(void *arg)
 /* ---- receive ---------------------------------------------------------------------- */
 
 /* Records sha for sip: creates when `create`, else only updates an entry
- * we have.  `confirm`: a reply or unicast (REACHABLE), else STALE. */
+ * we have.  `confirm`: a unicast reply (REACHABLE), else STALE.  A new MAC
+ * within ARP_LOCKTIME of the last update is ignored unless `force` (a
+ * request for us or a gratuitous ARP), as Linux does. */
 static void learn_locked(struct arp_tab *t, uint32_t sip, const uint8_t *sha, bool create,
-			 bool confirm, uint64_t now, struct arp_work *w)
+			 bool confirm, bool force, uint64_t now, struct arp_work *w)
 {
 	struct arp_ent *e = lookup_locked(t, sip);
 	if (!e) {
@@ -490,6 +493,9 @@ static void learn_locked(struct arp_tab *t, uint32_t sip, const uint8_t *sha, bo
 		e->used = 0;
 	}
 	if (e->state == NS_ARP_PERMANENT)
+		return;
+	if (e->state && e->state != NS_ARP_INCOMPLETE && memcmp(e->mac, sha, 6) != 0 && !force &&
+	    now < e->updated + ARP_LOCKTIME)
 		return;
 	bool changed = e->state == NS_ARP_INCOMPLETE || memcmp(e->mac, sha, 6) != 0;
 	memcpy(e->mac, sha, 6);
@@ -545,7 +551,7 @@ void ns__arp_rcv(struct ns_nic *nic, struct ns_pkt *pkt)
 		bool create = op == NS_ARPOP_REQUEST && for_us;
 		bool confirm = op == NS_ARPOP_REPLY && pkt->pkt_type == NS_PKT_HOST;
 		pthread_mutex_lock(&t->mu);
-		learn_locked(t, sip, sha, create, confirm, now, &w);
+		learn_locked(t, sip, sha, create, confirm, create || sip == tip, now, &w);
 		pthread_mutex_unlock(&t->mu);
 	}
 	ns_pkt_unref(pkt);

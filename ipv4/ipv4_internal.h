@@ -102,7 +102,7 @@ struct ns_ipv4 {
  * our own output (source checks skipped). */
 void ns__ipv4_rcv_common(struct ns_nic *nic, struct ns_pkt *pkt, bool local);
 /* Delivers a complete (reassembled) datagram, data at the IP header. */
-void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt, bool local);
+void ns__ipv4_deliver(struct ns_nic *nic, struct ns_pkt *pkt);
 
 /* output.c */
 int ns__ipv4_output_init(struct ns_ipv4 *ip);
@@ -131,6 +131,8 @@ uint64_t ns__ipv4_reasm_mem(struct ns_stack *stk);
 #define NS_IPV4_REASM_HIGH (4u << 20)   /* Linux ipfrag_high_thresh */
 #define NS_IPV4_REASM_TIMEOUT (30ull * NS_NSEC_PER_SEC)
 #define NS_IPV4_REASM_MAXQ 4096         /* concurrent datagrams */
+/* fragments per datagram: 65535 bytes in 48-byte pieces (68-byte MTU) need 1366 */
+#define NS_IPV4_REASM_MAXFRAGS 2048
 
 /* pmtu.c */
 int ns__ipv4_pmtu_init(struct ns_ipv4 *ip);

@@ -99,6 +99,8 @@ void ns__ipv4_local_enqueue(struct ns_stack *stk, struct ns_nic *nic, struct ns_
 	pkt->next = NULL;
 	/* never crossed a wire: treat the checksums as verified (Linux lo) */
 	pkt->csum = NS_CSUM_UNNECESSARY;
+	pkt->gso_type = NS_GSO_NONE;    /* delivered whole, like Linux lo (GRO-sized) */
+	pkt->gso_size = 0;
 	pkt->pkt_type = NS_PKT_HOST;
 	pthread_mutex_lock(&ip->local_mu);
 	if (ip->local_len >= NS_IPV4_LOCAL_QMAX) {
@@ -320,7 +322,6 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return -NS_EAFNOSUPPORT;
 	}
-	NS_STAT_INC(stk, IpOutRequests);
 	struct out_ctx c;
 	memset(&c, 0, sizeof(c));
 	bool locked = false;
@@ -330,6 +331,7 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return mtu;
 	}
+	NS_STAT_INC(stk, IpOutRequests);
 	if (!c.local && dst_is_bcast(c.nic, c.dst) && !tx->is_bcast_ok) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);

@@ -23,6 +23,7 @@ struct pmtu_ent {
 
 struct ns_pmtu {
 	pthread_mutex_t mu;
+	_Atomic uint32_t used;          /* entries ever stored: 0 lets lookups skip the lock */
 	struct pmtu_ent e[SETS][WAYS];
 };
 
@@ -72,6 +73,8 @@ uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *loc
 {
 	struct ns_pmtu *t = stk->ipv4->pmtu;
 	uint32_t mtu = 0;
+	if (!atomic_load_explicit(&t->used, memory_order_acquire))
+		return 0;
 	pthread_mutex_lock(&t->mu);
 	struct pmtu_ent *e = find_locked(stk, t, dst, ns__now(stk));
 	if (e) {
@@ -128,6 +131,7 @@ void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uin
 				e = &set[w];
 		}
 		e->dst = *dst;
+		atomic_fetch_add_explicit(&t->used, 1, memory_order_release);
 	}
 	e->mtu = mtu;
 	e->locked = lock;

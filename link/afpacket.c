@@ -47,11 +47,15 @@
 #define AFP_BLOCK_NR 32                 /* 8 MiB per ring */
 #define AFP_FRAME_SIZE 2048u            /* only used to size the ring */
 #define AFP_BLOCK_TOV_MS 1
+/* TPACKET_V2 (low-latency) ring: one 64 KiB+ frame slot per block */
+#define AFP_V2_FRAME_SIZE (17u * 4096u)  /* 69632: a 64 KiB GSO frame + headers */
+#define AFP_V2_FRAME_NR 128             /* 8.5 MiB per ring */
 #define AFP_TX_BATCH 64
 #define AFP_RX_BUDGET 4096              /* frames per wake-up before yielding */
 
 struct afp_ring {
 	struct afp_link *owner;
+	bool v2;                        /* TPACKET_V2 per-frame ring instead of V3 blocks */
 	int fd;
 	uint8_t *map;
 	size_t map_len;
@@ -85,11 +89,11 @@ static bool mac_wanted(const struct afp_link *a, const uint8_t *dst)
 	return (dst[0] & 1) || memcmp(dst, a->l.mac, 6) == 0;
 }
 
-static void rx_frame(struct afp_link *a, struct afp_ring *r, const struct tpacket3_hdr *h,
-		     const uint8_t *frame)
+/* One frame of len bytes (snaplen copied) at frame; status = tp_status. */
+static void rx_frame(struct afp_link *a, struct afp_ring *r, const uint8_t *frame, uint32_t len,
+		     uint32_t snaplen, uint32_t status, uint32_t hash)
 {
-	uint32_t len = h->tp_snaplen;
-	if (h->tp_len != len) {
+	if (len != snaplen) {
 		atomic_fetch_add_explicit(&r->truncated, 1, memory_order_relaxed);
 		return;
 	}
@@ -103,10 +107,9 @@ static void rx_frame(struct afp_link *a, struct afp_ring *r, const struct tpacke
 		return;
 	}
 	memcpy(ns_pkt_data(p), frame, len);
-	if (h->tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
+	if (status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
 		p->csum = NS_CSUM_UNNECESSARY;
-	if (h->hv1.tp_rxhash)
-		p->hash = h->hv1.tp_rxhash;
+	p->hash = hash;
 	atomic_fetch_add_explicit(&r->frames, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&r->bytes, len, memory_order_relaxed);
 	a->l.deliver(a->l.deliver_ctx, p);
@@ -124,7 +127,8 @@ static int rx_block(struct afp_link *a, struct afp_ring *r, struct tpacket_block
 		const struct tpacket3_hdr *h = (const void *)((uint8_t *)bd + off);
 		if ((uint64_t)off + h->tp_mac + h->tp_snaplen > AFP_BLOCK_SIZE)
 			break;
-		rx_frame(a, r, h, (const uint8_t *)h + h->tp_mac);
+		rx_frame(a, r, (const uint8_t *)h + h->tp_mac, h->tp_len, h->tp_snaplen,
+			 h->tp_status, h->hv1.tp_rxhash);
 		if (!h->tp_next_offset)
 			break;
 		off += h->tp_next_offset;
@@ -132,9 +136,29 @@ static int rx_block(struct afp_link *a, struct afp_ring *r, struct tpacket_block
 	return (int)num;
 }
 
+/* TPACKET_V2: drains ready frame slots (each handed over on its own). */
+static int ring_drain_v2(struct afp_link *a, struct afp_ring *r, int budget)
+{
+	int n = 0;
+	while (n < budget) {
+		struct tpacket2_hdr *h = (void *)(r->map + (size_t)r->cur * AFP_V2_FRAME_SIZE);
+		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		if (!(st & TP_STATUS_USER))
+			break;
+		if ((uint64_t)h->tp_mac + h->tp_snaplen <= AFP_V2_FRAME_SIZE)
+			rx_frame(a, r, (const uint8_t *)h + h->tp_mac, h->tp_len, h->tp_snaplen, st, 0);
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		r->cur = (r->cur + 1) % AFP_V2_FRAME_NR;
+		n++;
+	}
+	return n;
+}
+
 /* Drains ready blocks until budget frames were seen; returns frames seen. */
 static int ring_drain(struct afp_link *a, struct afp_ring *r, int budget)
 {
+	if (r->v2)
+		return ring_drain_v2(a, r, budget);
 	int n = 0;
 	while (n < budget) {
 		struct tpacket_block_desc *bd = (void *)(r->map + (size_t)r->cur * AFP_BLOCK_SIZE);
@@ -328,7 +352,7 @@ static int ring_open(struct afp_link *a, struct afp_ring *r)
 	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (r->fd < 0)
 		return -errno;
-	int v = TPACKET_V3;
+	int v = r->v2 ? TPACKET_V2 : TPACKET_V3;
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0)
 		return -errno;
 	int err = attach_mac_filter(r->fd, a->l.mac);
@@ -345,9 +369,17 @@ static int ring_open(struct afp_link *a, struct afp_ring *r)
 		.tp_retire_blk_tov = AFP_BLOCK_TOV_MS,
 		.tp_feature_req_word = TP_FT_REQ_FILL_RXHASH,
 	};
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+	struct tpacket_req req2 = {
+		.tp_block_size = AFP_V2_FRAME_SIZE,
+		.tp_block_nr = AFP_V2_FRAME_NR,
+		.tp_frame_size = AFP_V2_FRAME_SIZE,
+		.tp_frame_nr = AFP_V2_FRAME_NR,
+	};
+	if (r->v2 ? setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req2, sizeof(req2)) < 0
+		  : setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		return -errno;
-	r->map_len = (size_t)AFP_BLOCK_SIZE * AFP_BLOCK_NR;
+	r->map_len = r->v2 ? (size_t)AFP_V2_FRAME_SIZE * AFP_V2_FRAME_NR
+			   : (size_t)AFP_BLOCK_SIZE * AFP_BLOCK_NR;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r->fd, 0);
 	if (r->map == MAP_FAILED)
 		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
@@ -461,6 +493,14 @@ static int afp_setup(struct afp_link *a, const char *ifname, const uint8_t *mac)
 struct ns_link *ns_link_packet_open(const char *ifname, const uint8_t mac[6], int nthreads,
 				    int *err)
 {
+	struct ns_packet_opts o = { .nthreads = nthreads };
+	return ns_link_packet_open_opts(ifname, mac, &o, err);
+}
+
+struct ns_link *ns_link_packet_open_opts(const char *ifname, const uint8_t mac[6],
+					 const struct ns_packet_opts *o, int *err)
+{
+	int nthreads = o ? o->nthreads : 1;
 	int e = 0;
 	struct afp_link *a = NULL;
 	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ || nthreads < 1 ||
@@ -486,6 +526,7 @@ struct ns_link *ns_link_packet_open(const char *ifname, const uint8_t mac[6], in
 	a->txfd = a->epfd = -1;
 	for (int i = 0; i < nthreads; i++) {
 		a->rings[i].fd = -1;
+		a->rings[i].v2 = o && o->ring == NS_PACKET_RING_V2;
 		pthread_mutex_init(&a->rings[i].stats_mu, NULL);
 	}
 	e = afp_setup(a, ifname, mac);

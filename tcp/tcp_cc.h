@@ -11,12 +11,14 @@
  *   connect/accept:   ns_tcp_cc_init(cc, ops, mss, now_us)
  *   each ACK:         if not in recovery/loss:  ns_tcp_cc_on_ack(cc, &ack)
  *                     in recovery:              ns_tcp_cc_prr_ack(cc, ...)
- *   each send:        ns_tcp_cc_on_sent(cc, segs, in_flight)  (PRR accounting, cwnd-limited)
+ *   each send:        ns_tcp_cc_on_sent(cc, segs, &snd)  (PRR accounting, cwnd-limited tracking)
  *   3 dupacks / SACK / RACK loss: ns_tcp_cc_enter_recovery(cc, in_flight, now)
  *   recovery done (snd_una >= recovery point): ns_tcp_cc_exit_recovery(cc, now)
- *   RTO fired:        ns_tcp_cc_on_rto(cc, in_flight, now)   (cwnd = 1, Loss state)
+ *   RTO fired:        ns_tcp_cc_on_rto(cc, in_flight, reduce, now)   (cwnd = in_flight + 1, Loss state)
+ *   Loss state done:  ns_tcp_cc_exit_loss(cc, now)
  *   spurious recovery detected (D-SACK / timestamps, RFC 3522/2883): ns_tcp_cc_undo(cc)
- *   sending after idle > RTO: ns_tcp_cc_idle_restart(cc, idle_us, rto_us, now)
+ *   sending with nothing in flight: ns_tcp_cc_idle_restart(cc, idle_us, rto_us, now)
+ *                     (idle_us: time since the last data segment was sent)
  * Segments, not bytes: acked counts are segments (GSO segments count each).
  * No locking, no allocation: the caller's lock covers it.
  */
@@ -50,6 +52,10 @@ struct ns_tcp_cc_ack {
 	int64_t rtt_us;         /* RTT sample of this ACK, -1 if none */
 	uint32_t in_flight;     /* segments in flight before this ACK (Linux prior_in_flight) */
 	uint64_t now_us;
+	uint32_t snd_una;       /* after this ACK (HyStart rounds) */
+	uint32_t snd_nxt;
+	uint32_t srtt_us;       /* smoothed RTT (0: none), for HyStart's ACK-delay allowance */
+	bool sack_only;         /* snd_una did not advance: cwnd may not grow (Linux tcp_may_raise_cwnd) */
 };
 
 struct ns_tcp_cc_ops {
@@ -64,10 +70,33 @@ struct ns_tcp_cc_ops {
 	void (*pkts_acked)(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 	/* state change (Linux set_state), e.g. entering LOSS resets CUBIC */
 	void (*set_state)(struct ns_tcp_cc *cc, enum ns_tcp_ca_state s);
-	/* transmission restarts after idle (Linux CA_EVENT_TX_START) */
-	void (*tx_start)(struct ns_tcp_cc *cc, uint64_t now_us);
+	/* transmission restarts with nothing in flight after idle_us (Linux CA_EVENT_TX_START) */
+	void (*tx_start)(struct ns_tcp_cc *cc, uint64_t idle_us, uint64_t now_us);
 	/* cwnd to restore on undo (Linux undo_cwnd) */
 	uint32_t (*undo_cwnd)(struct ns_tcp_cc *cc);
+};
+
+/* CUBIC's private state (tcp/cc_cubic.c; here so ns_tcp_cc can hold it without casts). */
+struct ns_tcp_cc_cubic {
+	uint32_t cnt;                   /* ACKs per +1 cwnd */
+	uint32_t last_max_cwnd;         /* W_max */
+	uint32_t last_cwnd;
+	uint32_t last_time;             /* ms of the last update */
+	uint32_t origin_point;
+	uint32_t k;                     /* time to origin, 2^-10 s */
+	uint32_t delay_min;             /* µs */
+	uint32_t epoch_start;           /* ms, 0: no epoch */
+	uint32_t ack_cnt;
+	uint32_t tcp_cwnd;              /* Reno-emulated cwnd */
+	uint32_t loss_cwnd;             /* cwnd at the last reduction (undo) */
+	bool found;                     /* HyStart exit found */
+	bool need_reset;
+	uint8_t sample_cnt;
+	uint8_t found_by;               /* 1: ACK train, 2: delay (for TcpExtTCPHystart*Detect) */
+	uint32_t round_start;           /* µs */
+	uint32_t end_seq;
+	uint32_t last_ack;              /* µs */
+	uint32_t curr_rtt;              /* µs */
 };
 
 struct ns_tcp_cc {
@@ -88,14 +117,18 @@ struct ns_tcp_cc {
 	uint32_t prr_delivered;
 	uint32_t prr_out;
 	uint64_t cwnd_stamp_us;         /* last cwnd change / validation */
-	uint64_t priv[NS_TCP_CC_PRIV_WORDS];
+	uint32_t cwnd_usage_seq;        /* snd_nxt when the cwnd-limited window began */
+	union {
+		struct ns_tcp_cc_cubic cubic;
+		uint64_t raw[NS_TCP_CC_PRIV_WORDS];
+	} priv;                         /* per-algorithm state */
 };
 
 /* Built-in algorithms. */
 extern const struct ns_tcp_cc_ops ns_tcp_cc_newreno;
 extern const struct ns_tcp_cc_ops ns_tcp_cc_cubic;
 
-/* Looks up "cubic" or "reno" (TCP_CONGESTION); NULL if unknown. */
+/* Looks up "cubic" or "reno" (TCP_CONGESTION; len excludes any NUL); NULL if unknown. */
 const struct ns_tcp_cc_ops *ns_tcp_cc_find(const char *name, size_t len);
 /* The default ("cubic", Linux's default). */
 const struct ns_tcp_cc_ops *ns_tcp_cc_default(void);
@@ -107,15 +140,29 @@ void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint3
 void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
 
 /*
- * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
- * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
- * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
- * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ * Every ACK that delivered data (ACKed or SACKed) outside Recovery/CWR:
+ * pkts_acked (RTT, HyStart), then, unless a->sack_only (Linux
+ * tcp_may_raise_cwnd wants FLAG_DATA_ACKED), cong_avoid, which grows cwnd
+ * only when cwnd-limited.  In Loss state (after an RTO) this is slow start
+ * from cwnd 1, as in Linux.  In Recovery/CWR it only calls pkts_acked: use
+ * ns_tcp_cc_prr_ack for cwnd.
  */
 void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 
-/* Records segs newly sent with in_flight segments now outstanding (PRR prr_out, cwnd-limited). */
-void ns_tcp_cc_on_sent(struct ns_tcp_cc *cc, uint32_t segs, uint32_t in_flight);
+/* What the sender did in one transmit round (Linux tcp_cwnd_validate inputs). */
+struct ns_tcp_cc_sent {
+	uint32_t packets_out;   /* segments outstanding after sending */
+	bool cwnd_limited;      /* sending stopped because in_flight >= cwnd */
+	uint32_t snd_una, snd_nxt;
+	uint64_t now_us;
+};
+/*
+ * Records segs newly sent (PRR's prr_out, counted only in Recovery/CWR) and
+ * whether the sender is cwnd-limited this window (Linux tcp_cwnd_validate:
+ * the flag holds until snd_una passes the snd_nxt at which it was set;
+ * otherwise max_packets_out tracks the most segments in flight).
+ */
+void ns_tcp_cc_on_sent(struct ns_tcp_cc *cc, uint32_t segs, const struct ns_tcp_cc_sent *snd);
 
 /* Fast recovery begins (RFC 5681 §3.2 step 4/RFC 6675): ssthresh = ops->ssthresh(), PRR starts. */
 void ns_tcp_cc_enter_recovery(struct ns_tcp_cc *cc, uint32_t in_flight, uint64_t now_us);
@@ -133,10 +180,27 @@ void ns_tcp_cc_prr_ack(struct ns_tcp_cc *cc, uint32_t newly_delivered, uint32_t 
 void ns_tcp_cc_exit_recovery(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /*
- * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): ssthresh = ops->ssthresh()
- * (unless already in Loss after a retransmitted RTO), cwnd = 1, Loss state.
+ * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): when reduce, ssthresh =
+ * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1
+ * (in_flight after marking everything lost: usually 1), Loss state.
+ * reduce: Linux reduces ssthresh only once per window: pass
+ * ns_tcp_cc_rto_should_reduce(cc, snd_una, high_seq, retransmits).
  */
-void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, uint64_t now_us);
+void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uint64_t now_us);
+/*
+ * Linux's rule: reduce on an RTO when the state is Open/Disorder, or the
+ * previous episode's high_seq (snd_nxt when it began) is ACKed, or in Loss
+ * with no retransmission timeout yet (retransmits == 0).
+ */
+bool ns_tcp_cc_rto_should_reduce(const struct ns_tcp_cc *cc, uint32_t snd_una, uint32_t high_seq,
+				 uint32_t retransmits);
+
+/*
+ * A one-shot reduction without a recovery episode (Linux, when a TLP probe
+ * turns out to have repaired a loss, RFC 8985 §7.4.2): ssthresh =
+ * ops->ssthresh(), cwnd = ssthresh, back to Open.
+ */
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /* Loss state ends (all data up to the recovery point ACKed): Open state, cwnd kept. */
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us);

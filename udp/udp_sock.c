@@ -407,8 +407,12 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 
 static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
-	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
+	if (level == NS_SOL_UDP)
 		return -NS_ENOPROTOOPT;
+	/* Linux: ip_getsockopt answers EOPNOTSUPP for foreign levels,
+	 * ipv6_getsockopt ENOPROTOOPT. */
+	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
+		return sk->domain == NS_AF_INET ? -NS_EOPNOTSUPP : -NS_ENOPROTOOPT;
 	int val = 0;
 	pthread_mutex_lock(&sk->mu);
 	int err = level == NS_IPPROTO_IP ? get_ip(sk, name, &val) : get_ipv6(sk, name, &val);

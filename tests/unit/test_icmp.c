@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include "helpers/ns_test_ipv4.h"
 
@@ -308,6 +309,96 @@ static void test_bad_icmp_input(void **state)
 	t4_fini(&c);
 }
 
+/* ---- errors reach the socket (through udp/) ---------------------------------------- */
+
+static struct sockaddr_in sin4(uint32_t a, uint16_t port)
+{
+	struct sockaddr_in s;
+	memset(&s, 0, sizeof(s));
+	s.sin_family = NS_AF_INET;
+	s.sin_port = htons(port);
+	s.sin_addr.s_addr = htonl(a);
+	return s;
+}
+
+struct refused {
+	struct ns_stack *stk;
+	int fd;
+	ssize_t r;
+};
+
+static bool recv_not_again(void *ctx)
+{
+	struct refused *x = ctx;
+	char b[8];
+	x->r = ns_recv(x->stk, x->fd, b, sizeof(b), NS_MSG_DONTWAIT);
+	return x->r != -NS_EAGAIN;
+}
+
+static void test_port_unreach_to_connected_udp(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	assert_int_equal(ns_test_pair_init(&p, &(struct ns_test_pair_opts){ 0 }), 0);
+	int fd = ns_socket(p.a.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in to = sin4(0xc6120002u, 9999);
+	assert_int_equal(ns_connect(p.a.stk, fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(ns_send(p.a.stk, fd, "hello", 5, 0), 5);
+	struct refused x = { p.a.stk, fd, 0 };
+	assert_true(ns_test_pump(&p, recv_not_again, &x, 2 * NS_NSEC_PER_SEC));
+	assert_int_equal(x.r, -NS_ECONNREFUSED);
+	assert_int_equal(t4_stat(p.b.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(p.a.stk, "IcmpInDestUnreachs"), 1);
+	assert_int_equal(ns_close(p.a.stk, fd), 0);
+	/* the same to our own address: the error travels the local loop */
+	fd = ns_socket(p.a.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	to = sin4(0xc6120001u, 9999);
+	assert_int_equal(ns_connect(p.a.stk, fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(ns_send(p.a.stk, fd, "hello", 5, 0), 5);
+	x.fd = fd;
+	assert_true(ns_test_pump(&p, recv_not_again, &x, 2 * NS_NSEC_PER_SEC));
+	assert_int_equal(x.r, -NS_ECONNREFUSED);
+	assert_int_equal(ns_close(p.a.stk, fd), 0);
+	ns_test_settle(&p);
+	assert_int_equal(ns_test_pair_live(&p), 0);
+	ns_test_pair_fini(&p);
+}
+
+static void test_host_unreach_to_udp(void **state)
+{
+	(void)state;
+	/* nobody answers ARP for .9: after 3 s a host unreachable comes back
+	 * through the local loop; like Linux, a UDP socket reports this soft
+	 * error only with IP_RECVERR */
+	struct ns_test_pair p;
+	assert_int_equal(ns_test_pair_init(&p, &(struct ns_test_pair_opts){ 0 }), 0);
+	int fd[2];
+	for (int i = 0; i < 2; i++) {
+		fd[i] = ns_socket(p.a.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		int on = 1;
+		if (i == 1)
+			assert_int_equal(ns_setsockopt(p.a.stk, fd[i], NS_IPPROTO_IP, NS_IP_RECVERR,
+						       &on, sizeof(on)), 0);
+		struct sockaddr_in to = sin4(0xc6120009u, (uint16_t)(9999 + i));
+		assert_int_equal(ns_connect(p.a.stk, fd[i], (struct sockaddr *)&to, sizeof(to)), 0);
+		assert_int_equal(ns_send(p.a.stk, fd[i], "hello", 5, 0), 5);
+	}
+	struct refused x = { p.a.stk, fd[1], 0 };
+	assert_true(ns_test_pump(&p, recv_not_again, &x, 10 * NS_NSEC_PER_SEC));
+	assert_int_equal(x.r, -NS_EHOSTUNREACH);
+	assert_int_equal(t4_stat(p.a.stk, "ArpResolveFailed"), 1);
+	assert_int_equal(t4_stat(p.a.stk, "IcmpInDestUnreachs"), 2);
+	char b[8];
+	assert_int_equal(ns_recv(p.a.stk, fd[0], b, sizeof(b), NS_MSG_DONTWAIT), -NS_EAGAIN);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(ns_close(p.a.stk, fd[i]), 0);
+	ns_test_settle(&p);
+	assert_int_equal(ns_test_pair_live(&p), 0);
+	ns_test_pair_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_frag_needed_pmtu),
 		cmocka_unit_test(test_locked_pmtu_clears_df),
 		cmocka_unit_test(test_bad_icmp_input),
+		cmocka_unit_test(test_port_unreach_to_connected_udp),
+		cmocka_unit_test(test_host_unreach_to_udp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

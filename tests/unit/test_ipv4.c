@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <time.h>
 #include <cmocka.h>
 #include "netstack/core.h"
 #include "helpers/ns_test_ipv4.h"
@@ -313,6 +314,110 @@ static void test_ping_self(void **state)
 	t4_fini(&c);
 }
 
+/* ---- threaded mode -------------------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void test_threaded_pair(void **state)
+{
+	(void)state;
+	/* real clock, each stack with its timer and channel receive threads */
+	static const uint8_t mb[6] = NS_TEST_MAC_B;
+	struct ns_stack *s[2];
+	struct ns_link *l[2] = { ns_link_channel_new(t4_mac_a, 1500, 1024),
+				 ns_link_channel_new(mb, 1500, 1024) };
+	ns_link_channel_pair(l[0], l[1]);
+	const char *ip[2] = { "198.18.0.1", "198.18.0.2" };
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ns_stack_create(NULL, &s[i]), 0);
+		int nic = ns_nic_add(s[i], l[i], "eth0");
+		assert_true(nic > 0);
+		struct ns_addr a = ns_test_addr(ip[i]);
+		assert_int_equal(ns_nic_addr_add(s[i], nic, &a, 24), 0);
+		assert_int_equal(ns_stack_start(s[i]), 0);
+	}
+	static uint8_t body[4000];
+	for (int k = 0; k < 20; k++) {
+		assert_int_equal(ns__icmp4_xmit(s[0], 0, 0xc6120002u, NS_ICMP_ECHO, 0, (uint32_t)k,
+						body, k % 2 ? sizeof(body) : 64, 0), 0);
+		/* and to ourselves, from this (application) thread */
+		assert_int_equal(ns__icmp4_xmit(s[0], 0, 0xc6120001u, NS_ICMP_ECHO, 0, (uint32_t)k,
+						body, 64, 0), 0);
+	}
+	for (int t = 0; t < 400 && t4_stat(s[0], "IcmpInEchoReps") < 40; t++)
+		sleep_ms(5);
+	assert_int_equal(t4_stat(s[0], "IcmpInEchoReps"), 40);
+	assert_int_equal(t4_stat(s[1], "IpReasmOKs"), 10);
+	for (int i = 0; i < 2; i++)
+		ns_stack_stop(s[i]);
+	for (int i = 0; i < 2; i++) {
+		ns_stack_destroy(s[i]);
+	}
+}
+
+/* ---- robustness: mutated frames never crash, leak or get stuck ------------------ */
+
+static void test_mutated_frames(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_seeded_rng rng;
+	ns_seeded_rng_init(&rng, ns_test_seed(42));
+	struct ns_rng r = ns_seeded_rng(&rng);
+	uint8_t seeds[6][1600];
+	size_t lens[6];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t body[1400];
+	memset(body, 0x61, sizeof(body));
+	lens[0] = ns_test_build_icmp(seeds[0], &h, NS_ICMP_ECHO, 0, 1, body, 100);
+	lens[1] = ns_test_build_udp(seeds[1], &h, 1, 7, body, 200);
+	h.frag = NS_IP_MF;
+	lens[2] = ns_test_build_icmp(seeds[2], &h, NS_ICMP_ECHO, 0, 1, body, 1000);
+	h.frag = 125;
+	lens[3] = ns_test_build_ip(seeds[3], &h, NS_IPPROTO_ICMP, body, 500);
+	h.frag = 0;
+	uint8_t inner[100];
+	memcpy(inner, seeds[1] + 14, 100);
+	lens[4] = ns_test_build_icmp(seeds[4], &h, NS_ICMP_DEST_UNREACH, NS_ICMP_FRAG_NEEDED, 576,
+				     inner, 100);
+	lens[5] = t4_arp_frame(seeds[5], NS_ARPOP_REQUEST, t4_bcast, t4_mac_peer, T4_PEER, NULL, T4_US);
+	uint8_t f[1600];
+	for (int i = 0; i < 20000; i++) {
+		uint64_t x = r.next_u64(r.ctx);
+		int k = (int)(x % 6);
+		size_t n = lens[k];
+		memcpy(f, seeds[k], n);
+		int flips = 1 + (int)((x >> 8) % 4);
+		for (int j = 0; j < flips; j++) {
+			uint64_t y = r.next_u64(r.ctx);
+			size_t pos = 14 + (size_t)(y % (n - 14 < 64 ? n - 14 : 64));
+			f[pos] = (uint8_t)(y >> 32);
+		}
+		if ((x >> 16) % 3 == 0)
+			ns_test_fix_ipv4_csum(f);
+		if ((x >> 20) % 5 == 0)
+			n = 14 + (size_t)((x >> 24) % (n - 13));
+		ns_test_inject(&c.s, f, n);
+		if (i % 64 == 0) {
+			t4_settle(&c);
+			ns_test_capture_drop(&c.s);
+		}
+	}
+	t4_settle(&c);
+	ns_test_capture_drop(&c.s);
+	t4_advance(&c, 40 * NS_NSEC_PER_SEC);
+	assert_int_equal(ns__ipv4_reasm_mem(c.s.stk), 0);
+	assert_true(t4_stat(c.s.stk, "IpInReceives") > 10000);
+	t4_fini(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_protocol),
 		cmocka_unit_test(test_ping_pair),
 		cmocka_unit_test(test_ping_self),
+		cmocka_unit_test(test_threaded_pair),
+		cmocka_unit_test(test_mutated_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,6 +212,31 @@ static void test_memory_bound(void **state)
 	t4_fini(&c);
 }
 
+static void test_too_many_fragments(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	static uint8_t whole[20000], body[17000];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	ns_test_build_icmp(whole, &h, NS_ICMP_ECHO, 0, 1, body, sizeof(body));
+	uint8_t f[100];
+	/* 8-byte pieces from the end backwards (the slowest order for a sorted list) */
+	for (uint32_t i = 0; i < NS_IPV4_REASM_MAXFRAGS; i++) {
+		uint32_t off = (NS_IPV4_REASM_MAXFRAGS - i) * 8;
+		assert_int_equal(ns_test_inject(&c.s, f, t4_frag(f, whole, off, 8, true)), 0);
+		if (i % 256 == 0)
+			t4_settle(&c);
+	}
+	t4_settle(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmFails"), 0);
+	t4_inject(&c, f, t4_frag(f, whole, 0, 8, true));
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmFails"), 1);
+	assert_int_equal(ns__ipv4_reasm_mem(c.s.stk), 0);
+	t4_fini(&c);
+}
+
 /* ---- output fragmentation ---------------------------------------------------------- */
 
 static int send_udp(struct t4_cap *c, size_t len, uint8_t pmtudisc)
@@ -353,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_oversize_killed),
 		cmocka_unit_test(test_timeout_icmp),
 		cmocka_unit_test(test_memory_bound),
+		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_fragment_sizes),
 		cmocka_unit_test(test_pair_big_ping),
 		cmocka_unit_test(test_pair_impaired_ping),

@@ -1,0 +1,700 @@
+/*
+ * tests/unit/test_udp.c - UDP between two stacks over paired channels
+ * (tests/unit/helpers/ns_test): send/receive, addresses, MSG_PEEK and
+ * MSG_TRUNC, fragmentation-sized datagrams, ICMP port unreachable ->
+ * ECONNREFUSED, receive-buffer overflow counting, broadcast, SO_REUSEPORT
+ * distribution, dual-stack v4-mapped delivery, disconnect, IP_PKTINFO,
+ * traffic through the impairment wrapper.  Bind rules and checksum
+ * handling without a wire use helpers/sockt.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include "netstack/sock.h"
+#include "helpers/ns_test.h"
+#include "helpers/sockt.h"
+
+#define SEC NS_NSEC_PER_SEC
+
+static uint64_t stat(struct ns_stack *stk, const char *name)
+{
+	uint64_t v = 0;
+	assert_int_equal(ns_stat_get(stk, name, &v), 0);
+	return v;
+}
+
+static int udp_sock(struct ns_stack *s, int fam)
+{
+	int fd = ns_socket(s, fam, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void bind4(struct ns_stack *s, int fd, const char *ip, uint16_t port, int want)
+{
+	struct sockaddr_in a = sockt_sin(ip, port);
+	assert_int_equal(ns_bind(s, fd, (struct sockaddr *)&a, sizeof(a)), want);
+}
+
+static void bind6(struct ns_stack *s, int fd, const char *ip, uint16_t port, int want)
+{
+	struct sockaddr_in6 a = sockt_sin6(ip, port);
+	assert_int_equal(ns_bind(s, fd, (struct sockaddr *)&a, sizeof(a)), want);
+}
+
+static ssize_t sendto4(struct ns_stack *s, int fd, const char *ip, uint16_t port, const void *b,
+		       size_t n)
+{
+	struct sockaddr_in a = sockt_sin(ip, port);
+	return ns_sendto(s, fd, b, n, 0, (struct sockaddr *)&a, sizeof(a));
+}
+
+static int setint(struct ns_stack *s, int fd, int level, int name, int v)
+{
+	return ns_setsockopt(s, fd, level, name, &v, sizeof(v));
+}
+
+struct readable {
+	struct ns_stack *stk;
+	int fd;
+};
+
+static bool is_readable(void *ctx)
+{
+	struct readable *r = ctx;
+	return ns_poll_mask(r->stk, r->fd) & (NS_POLLIN | NS_POLLERR);
+}
+
+static void wait_readable(struct ns_test_pair *p, struct ns_stack *s, int fd)
+{
+	struct readable r = { s, fd };
+	assert_true(ns_test_pump(p, is_readable, &r, 5 * SEC));
+}
+
+static void pair_init(struct ns_test_pair *p, bool v6)
+{
+	assert_int_equal(ns_test_pair_init(p, &(struct ns_test_pair_opts){ .ipv6 = v6 }), 0);
+	ns_test_settle(p);
+}
+
+static void pair_fini(struct ns_test_pair *p)
+{
+	ns_test_settle(p);
+	assert_int_equal(ns_test_pair_live(p), 0);
+	ns_test_pair_fini(p);
+}
+
+/* ---- over the wire ---------------------------------------------------------------- */
+
+static void test_send_recv_basic(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "0.0.0.0", 9000, 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9000, "hello world", 11), 11);
+	/* autobind: an ephemeral port in Linux's range */
+	struct sockaddr_in me;
+	socklen_t l = sizeof(me);
+	assert_int_equal(ns_getsockname(A, tx, (struct sockaddr *)&me, &l), 0);
+	uint16_t port = ntohs(me.sin_port);
+	assert_true(port >= 32768 && port <= 60999);
+	assert_int_equal(me.sin_addr.s_addr, 0);
+	wait_readable(&p, B, rx);
+	int n = 0;
+	assert_int_equal(ns_ioctl(B, rx, NS_FIONREAD, &n), 0);
+	assert_int_equal(n, 11);
+	char buf[64];
+	struct sockaddr_in from;
+	l = sizeof(from);
+	/* MSG_PEEK leaves it queued; MSG_TRUNC on receive returns the real length */
+	assert_int_equal(ns_recvfrom(B, rx, buf, 5, NS_MSG_PEEK | NS_MSG_TRUNC, (struct sockaddr *)&from, &l), 11);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(ntohs(from.sin_port), port);
+	assert_int_equal(ntohl(from.sin_addr.s_addr), 0xc6120001);
+	/* truncation is flagged in msg_flags and the rest is discarded */
+	struct iovec iov = { buf, 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	assert_int_equal(ns_recvmsg(B, rx, &m, 0), 4);
+	assert_true(m.msg_flags & NS_MSG_TRUNC);
+	assert_int_equal(ns_recv(B, rx, buf, sizeof(buf), 0), -NS_EAGAIN);
+	assert_int_equal(stat(B, "UdpInDatagrams"), 1);
+	assert_int_equal(stat(A, "UdpOutDatagrams"), 1);
+	/* zero-length datagram */
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9000, "", 0), 0);
+	wait_readable(&p, B, rx);
+	assert_int_equal(ns_recv(B, rx, buf, sizeof(buf), 0), 0);
+	/* reply to the sender's address */
+	assert_int_equal(ns_sendto(B, rx, "pong", 4, 0, (struct sockaddr *)&from, l), 4);
+	wait_readable(&p, A, tx);
+	assert_int_equal(ns_recv(A, tx, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "pong", 4);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
+static void test_big_datagrams(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "198.18.0.2", 9001, 0);
+	static uint8_t big[65600], back[65600];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31 + 7);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9001, big, 65508), -NS_EMSGSIZE);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9001, big, 70000 > sizeof(big) ? 65536 : 0), -NS_EMSGSIZE);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9001, big, 65507), 65507);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9001, big, 3000), 3000);
+	wait_readable(&p, B, rx);
+	assert_int_equal(ns_recv(B, rx, back, sizeof(back), 0), 65507);
+	assert_memory_equal(back, big, 65507);
+	wait_readable(&p, B, rx);
+	assert_int_equal(ns_recv(B, rx, back, sizeof(back), 0), 3000);
+	assert_memory_equal(back, big, 3000);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
+static void test_port_unreachable_econnrefused(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int c = udp_sock(A, NS_AF_INET), u = udp_sock(A, NS_AF_INET);
+	struct sockaddr_in dst = sockt_sin("198.18.0.2", 9999);
+	assert_int_equal(ns_connect(A, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	struct sockaddr_in peer;
+	socklen_t l = sizeof(peer);
+	assert_int_equal(ns_getpeername(A, c, (struct sockaddr *)&peer, &l), 0);
+	assert_int_equal(ntohs(peer.sin_port), 9999);
+	l = sizeof(peer);
+	assert_int_equal(ns_getsockname(A, c, (struct sockaddr *)&peer, &l), 0);
+	assert_int_equal(ntohl(peer.sin_addr.s_addr), 0xc6120001);  /* source chosen by connect */
+	assert_int_equal(ns_send(A, c, "x", 1, 0), 1);
+	assert_int_equal(sendto4(A, u, "198.18.0.2", 9999, "y", 1), 1);
+	wait_readable(&p, A, c);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(stat(B, "UdpNoPorts"), 2);
+	assert_true(stat(B, "IcmpOutDestUnreachs") >= 1);
+	assert_true(ns_poll_mask(A, c) & NS_POLLERR);
+	char b[4];
+	assert_int_equal(ns_recv(A, c, b, sizeof(b), 0), -NS_ECONNREFUSED);
+	assert_int_equal(ns_recv(A, c, b, sizeof(b), 0), -NS_EAGAIN);  /* reported once */
+	/* the unconnected socket is not told (no IP_RECVERR) */
+	assert_false(ns_poll_mask(A, u) & NS_POLLERR);
+	assert_int_equal(ns_recv(A, u, b, sizeof(b), 0), -NS_EAGAIN);
+	/* again, this time read through SO_ERROR; then the next send fails once */
+	assert_int_equal(ns_send(A, c, "x", 1, 0), 1);
+	wait_readable(&p, A, c);
+	int err = 0;
+	l = sizeof(err);
+	assert_int_equal(ns_getsockopt(A, c, NS_SOL_SOCKET, NS_SO_ERROR, &err, &l), 0);
+	assert_int_equal(err, NS_ECONNREFUSED);
+	assert_int_equal(ns_getsockopt(A, c, NS_SOL_SOCKET, NS_SO_ERROR, &err, &l), 0);
+	assert_int_equal(err, 0);
+	ns_test_advance(&p, 2 * SEC);                   /* past the ICMP rate limit */
+	assert_int_equal(ns_send(A, c, "x", 1, 0), 1);
+	wait_readable(&p, A, c);
+	assert_int_equal(ns_send(A, c, "x", 1, 0), -NS_ECONNREFUSED);
+	assert_int_equal(ns_send(A, c, "x", 1, 0), 1);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	ns_close(A, c);
+	ns_close(A, u);
+	pair_fini(&p);
+}
+
+static void test_rcvbuf_overflow(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "0.0.0.0", 9002, 0);
+	assert_int_equal(setint(B, rx, NS_SOL_SOCKET, NS_SO_RCVBUF, 8192), 0);  /* 16384 */
+	char msg[1000];
+	memset(msg, 'm', sizeof(msg));
+	int sent = 100;
+	for (int i = 0; i < sent; i++) {
+		assert_int_equal(sendto4(A, tx, "198.18.0.2", 9002, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+		ns_test_settle(&p);
+	}
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	int got = 0;
+	char b[2000];
+	while (ns_recv(B, rx, b, sizeof(b), 0) == (ssize_t)sizeof(msg))
+		got++;
+	uint64_t drops = stat(B, "UdpRcvbufErrors");
+	assert_true(got > 0 && got < sent);
+	assert_int_equal((uint64_t)got + drops, (uint64_t)sent);
+	assert_int_equal(stat(B, "UdpInErrors"), drops);
+	assert_int_equal(stat(B, "UdpInDatagrams"), (uint64_t)got);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
+static void test_broadcast(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int tx = udp_sock(A, NS_AF_INET);
+	int any = udp_sock(B, NS_AF_INET), bc = udp_sock(B, NS_AF_INET), uni = udp_sock(B, NS_AF_INET);
+	assert_int_equal(setint(B, any, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+	assert_int_equal(setint(B, bc, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+	assert_int_equal(setint(B, uni, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+	bind4(B, any, "0.0.0.0", 9003, 0);
+	bind4(B, bc, "198.18.0.255", 9003, 0);
+	bind4(B, uni, "198.18.0.2", 9003, 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.255", 9003, "all", 3), -NS_EACCES);
+	assert_int_equal(sendto4(A, tx, "255.255.255.255", 9003, "all", 3), -NS_EACCES);
+	assert_int_equal(setint(A, tx, NS_SOL_SOCKET, NS_SO_BROADCAST, 1), 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.255", 9003, "all", 3), 3);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	char b[8];
+	assert_int_equal(ns_recv(B, any, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(B, bc, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(B, uni, b, sizeof(b), 0), -NS_EAGAIN);
+	assert_int_equal(sendto4(A, tx, "255.255.255.255", 9003, "lim", 3), 3);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_recv(B, any, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(B, bc, b, sizeof(b), 0), -NS_EAGAIN);
+	/* nobody on the port: no ICMP for broadcasts */
+	uint64_t icmp = stat(B, "IcmpOutDestUnreachs");
+	assert_int_equal(sendto4(A, tx, "198.18.0.255", 9004, "none", 4), 4);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(stat(B, "IcmpOutDestUnreachs"), icmp);
+	assert_int_equal(stat(B, "UdpIgnoredMulti"), 1);
+	ns_close(A, tx);
+	ns_close(B, any);
+	ns_close(B, bc);
+	ns_close(B, uni);
+	pair_fini(&p);
+}
+
+static void test_reuseport_distribution(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	enum { NS = 4, NF = 64 };
+	int rx[NS];
+	for (int i = 0; i < NS; i++) {
+		rx[i] = udp_sock(B, NS_AF_INET);
+		assert_int_equal(setint(B, rx[i], NS_SOL_SOCKET, NS_SO_REUSEPORT, 1), 0);
+		bind4(B, rx[i], "0.0.0.0", 9005, 0);
+	}
+	int plain = udp_sock(B, NS_AF_INET);
+	bind4(B, plain, "0.0.0.0", 9005, -NS_EADDRINUSE);
+	int tx[NF];
+	for (int f = 0; f < NF; f++) {
+		tx[f] = udp_sock(A, NS_AF_INET);
+		assert_int_equal(sendto4(A, tx[f], "198.18.0.2", 9005, "1", 1), 1);
+		assert_int_equal(sendto4(A, tx[f], "198.18.0.2", 9005, "2", 1), 1);
+		ns_test_settle(&p);
+	}
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	int total = 0;
+	for (int i = 0; i < NS; i++) {
+		int n = 0;
+		char b[4];
+		struct sockaddr_in from, prev = { 0 };
+		socklen_t l;
+		for (;;) {
+			l = sizeof(from);
+			ssize_t r = ns_recvfrom(B, rx[i], b, sizeof(b), 0, (struct sockaddr *)&from, &l);
+			if (r < 0)
+				break;
+			/* both datagrams of a flow land on the same socket, in order */
+			if (b[0] == '2')
+				assert_int_equal(from.sin_port, prev.sin_port);
+			prev = from;
+			n++;
+		}
+		assert_true(n >= 2 * 4);        /* each socket gets a share */
+		total += n;
+	}
+	assert_int_equal(total, 2 * NF);
+	for (int f = 0; f < NF; f++)
+		ns_close(A, tx[f]);
+	for (int i = 0; i < NS; i++)
+		ns_close(B, rx[i]);
+	ns_close(B, plain);
+	pair_fini(&p);
+}
+
+static void test_dual_stack(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	ns_test_advance(&p, 3 * SEC);                   /* IPv6 DAD, if any */
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int v6 = udp_sock(B, NS_AF_INET6), only = udp_sock(B, NS_AF_INET6);
+	bind6(B, v6, "::", 9006, 0);
+	assert_int_equal(setint(B, only, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, 1), 0);
+	bind6(B, only, "::", 9007, 0);
+	int tx = udp_sock(A, NS_AF_INET);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9006, "map", 3), 3);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9007, "no", 2), 2);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	struct sockaddr_in6 from;
+	socklen_t l = sizeof(from);
+	char b[8];
+	assert_int_equal(ns_recvfrom(B, v6, b, sizeof(b), 0, (struct sockaddr *)&from, &l), 3);
+	assert_int_equal(l, sizeof(struct sockaddr_in6));
+	assert_int_equal(from.sin6_family, AF_INET6);
+	const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1 };
+	assert_memory_equal(&from.sin6_addr, mapped, 16);
+	assert_int_equal(ns_recv(B, only, b, sizeof(b), 0), -NS_EAGAIN);
+	assert_int_equal(stat(B, "UdpNoPorts"), 1);
+	/* reply through the v4-mapped address */
+	assert_int_equal(ns_sendto(B, v6, "back", 4, 0, (struct sockaddr *)&from, l), 4);
+	wait_readable(&p, A, tx);
+	assert_int_equal(ns_recv(A, tx, b, sizeof(b), 0), 4);
+	/* a v6-only socket cannot talk to v4-mapped peers */
+	assert_int_equal(ns_sendto(B, only, "x", 1, 0, (struct sockaddr *)&from, l), -NS_ENETUNREACH);
+	ns_close(A, tx);
+	ns_close(B, v6);
+	ns_close(B, only);
+	pair_fini(&p);
+}
+
+static void test_pktinfo_and_disconnect(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "0.0.0.0", 9008, 0);
+	assert_int_equal(setint(B, rx, NS_IPPROTO_IP, NS_IP_PKTINFO, 1), 0);
+	assert_int_equal(setint(B, rx, NS_IPPROTO_IP, NS_IP_RECVTTL, 1), 0);
+	assert_int_equal(setint(A, tx, NS_IPPROTO_IP, NS_IP_TTL, 33), 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9008, "pi", 2), 2);
+	wait_readable(&p, B, rx);
+	char b[8];
+	union { struct cmsghdr h; uint8_t raw[256]; } ctl;
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			    .msg_controllen = sizeof(ctl) };
+	assert_int_equal(ns_recvmsg(B, rx, &m, 0), 2);
+	bool saw_pi = false, saw_ttl = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == NS_IPPROTO_IP && c->cmsg_type == NS_IP_PKTINFO) {
+			uint8_t *d = CMSG_DATA(c);
+			int ifi;
+			memcpy(&ifi, d, 4);
+			assert_int_equal(ifi, p.b.nic);
+			assert_int_equal(ns_load_be32(d + 8), 0xc6120002);
+			saw_pi = true;
+		}
+		if (c->cmsg_level == NS_IPPROTO_IP && c->cmsg_type == NS_IP_TTL) {
+			int ttl;
+			memcpy(&ttl, CMSG_DATA(c), 4);
+			assert_int_equal(ttl, 33);
+			saw_ttl = true;
+		}
+	}
+	assert_true(saw_pi && saw_ttl);
+	/* too small a control buffer: MSG_CTRUNC */
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9008, "pi", 2), 2);
+	wait_readable(&p, B, rx);
+	m.msg_controllen = 8;
+	assert_int_equal(ns_recvmsg(B, rx, &m, 0), 2);
+	assert_true(m.msg_flags & NS_MSG_CTRUNC);
+	/* connect autobinds; AF_UNSPEC disconnects and releases an autobound port */
+	int c = udp_sock(A, NS_AF_INET);
+	struct sockaddr_in dst = sockt_sin("198.18.0.2", 9008), me;
+	assert_int_equal(ns_connect(A, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	socklen_t l = sizeof(me);
+	assert_int_equal(ns_getsockname(A, c, (struct sockaddr *)&me, &l), 0);
+	assert_true(ntohs(me.sin_port) >= 32768);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	assert_int_equal(ns_connect(A, c, &unspec, sizeof(unspec)), 0);
+	l = sizeof(me);
+	assert_int_equal(ns_getsockname(A, c, (struct sockaddr *)&me, &l), 0);
+	assert_int_equal(me.sin_port, 0);
+	assert_int_equal(me.sin_addr.s_addr, 0);
+	assert_int_equal(ns_send(A, c, "x", 1, 0), -NS_EDESTADDRREQ);
+	l = sizeof(me);
+	assert_int_equal(ns_getpeername(A, c, (struct sockaddr *)&me, &l), -NS_ENOTCONN);
+	ns_close(A, c);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
+static void test_impaired_link(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	struct ns_test_pair_opts o = { .impair = true };
+	o.imp.drop_ppm = 100000;
+	o.imp.dup_ppm = 50000;
+	o.imp.reorder_ppm = 100000;
+	o.imp.corrupt_ppm = 50000;
+	o.imp.delay_ns = 1000000;
+	o.imp.jitter_ns = 5000000;
+	assert_int_equal(ns_test_pair_init(&p, &o), 0);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "0.0.0.0", 9009, 0);
+	/* resolve ARP first (it may need retries over a lossy link) */
+	enum { N = 300 };
+	int seen[N] = { 0 };
+	int got = 0;
+	for (int i = 0; i < N; i++) {
+		char msg[64];
+		int n = snprintf(msg, sizeof(msg), "datagram %04d ", i);
+		memset(msg + n, 'a' + i % 26, sizeof(msg) - (size_t)n);
+		assert_int_equal(sendto4(A, tx, "198.18.0.2", 9009, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+		ns_test_pump(&p, NULL, NULL, 2 * NS_NSEC_PER_MSEC);
+	}
+	ns_test_pump(&p, NULL, NULL, SEC);
+	char b[128];
+	ssize_t r;
+	while ((r = ns_recv(B, rx, b, sizeof(b), 0)) >= 0) {
+		/* whatever arrives is intact: corruption is caught by checksums */
+		assert_int_equal(r, 64);
+		int i = atoi(b + 9);
+		assert_true(i >= 0 && i < N);
+		char exp[64];
+		int n = snprintf(exp, sizeof(exp), "datagram %04d ", i);
+		memset(exp + n, 'a' + i % 26, sizeof(exp) - (size_t)n);
+		assert_memory_equal(b, exp, 64);
+		seen[i]++;
+		got++;
+	}
+	int distinct = 0;
+	for (int i = 0; i < N; i++)
+		distinct += seen[i] > 0;
+	struct ns_impair_stats st;
+	ns_link_impair_stats(p.a.link, &st);
+	assert_true(st.dropped > 0 && st.corrupted > 0);
+	assert_true(distinct > N / 2 && distinct < N);
+	assert_true(got >= distinct);
+	/* the corrupted frames were dropped and counted somewhere on B */
+	static const char *drop_stats[] = { "UdpInCsumErrors", "UdpInErrors", "UdpNoPorts",
+		"IpInHdrErrors", "IpExtInCsumErrors", "IpInAddrErrors", "IpInUnknownProtos",
+		"IpInDiscards", "EthInBadFrames", "EthInOtherHost", "EthInUnknownProto",
+		"ArpInErrors", "IpReasmFails" };
+	uint64_t drops = 0;
+	for (size_t k = 0; k < NS_ARRAY_SIZE(drop_stats); k++)
+		drops += stat(B, drop_stats[k]);
+	assert_true(drops > 0);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	pair_fini(&p);
+}
+
+/* ---- without a wire (helpers/sockt) -------------------------------------------------------- */
+
+static void test_bind_rules(void **state)
+{
+	(void)state;
+	struct sockt t;
+	sockt_init(&t);
+	struct ns_stack *s = t.stk;
+	int a = udp_sock(s, NS_AF_INET), b = udp_sock(s, NS_AF_INET);
+	bind4(s, a, "198.18.0.1", 7000, 0);
+	bind4(s, a, "198.18.0.1", 7001, -NS_EINVAL);            /* already bound */
+	bind4(s, b, "198.18.0.1", 7000, -NS_EADDRINUSE);
+	bind4(s, b, "0.0.0.0", 7000, -NS_EADDRINUSE);           /* wildcard overlaps */
+	bind4(s, b, "198.18.0.99", 7000, -NS_EADDRNOTAVAIL);    /* not local */
+	bind4(s, b, "198.18.0.255", 7000, 0);                   /* broadcast address: allowed, distinct */
+	ns_close(s, b);
+	/* SO_REUSEADDR on both: shared */
+	int c = udp_sock(s, NS_AF_INET), d = udp_sock(s, NS_AF_INET);
+	assert_int_equal(setint(s, c, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+	bind4(s, c, "0.0.0.0", 7002, 0);
+	bind4(s, d, "0.0.0.0", 7002, -NS_EADDRINUSE);
+	assert_int_equal(setint(s, d, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+	bind4(s, d, "0.0.0.0", 7002, 0);
+	/* dual stack: [::]:p conflicts with 0.0.0.0:p unless v6only */
+	int e = udp_sock(s, NS_AF_INET6), f = udp_sock(s, NS_AF_INET6), g = udp_sock(s, NS_AF_INET);
+	bind6(s, e, "::", 7003, 0);
+	bind4(s, g, "0.0.0.0", 7003, -NS_EADDRINUSE);
+	bind4(s, g, "198.18.0.1", 7003, -NS_EADDRINUSE);
+	assert_int_equal(setint(s, f, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, 1), 0);
+	bind6(s, f, "::", 7004, 0);
+	bind4(s, g, "0.0.0.0", 7004, 0);
+	assert_int_equal(setint(s, f, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, 0), -NS_EINVAL);  /* bound */
+	/* v4-mapped binds on v6 sockets follow the v4 rules */
+	int h = udp_sock(s, NS_AF_INET6), i = udp_sock(s, NS_AF_INET6);
+	bind6(s, h, "::ffff:198.18.0.1", 7004, -NS_EADDRINUSE);
+	bind6(s, h, "::ffff:198.18.0.77", 7005, -NS_EADDRNOTAVAIL);
+	bind6(s, h, "fd00:5eed::99", 7005, -NS_EADDRNOTAVAIL);
+	bind6(s, h, "fd00:5eed::1", 7005, 0);
+	assert_int_equal(setint(s, i, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, 1), 0);
+	bind6(s, i, "::ffff:198.18.0.1", 7006, -NS_EINVAL);    /* v4-mapped on a v6-only socket */
+	/* a specific v6 address makes the socket v6-only: no v4 conflict */
+	int j = udp_sock(s, NS_AF_INET);
+	bind4(s, j, "0.0.0.0", 7005, 0);
+	int v = -1;
+	socklen_t l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, h, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, &v, &l), 0);
+	assert_int_equal(v, 1);
+	/* bad lengths and families */
+	struct sockaddr_in sin = sockt_sin("198.18.0.1", 7010);
+	int k = udp_sock(s, NS_AF_INET);
+	assert_int_equal(ns_bind(s, k, (struct sockaddr *)&sin, sizeof(sin) - 1), -NS_EINVAL);
+	sin.sin_family = AF_INET6;
+	assert_int_equal(ns_bind(s, k, (struct sockaddr *)&sin, sizeof(sin)), -NS_EAFNOSUPPORT);
+	struct sockaddr_in6 s6 = sockt_sin6("::", 7010);
+	assert_int_equal(ns_bind(s, h, (struct sockaddr *)&s6, 23), -NS_EINVAL);
+	/* ephemeral ports are spread over 32768-60999 */
+	int lo = 65535, hi = 0;
+	for (int n = 0; n < 50; n++) {
+		int x = udp_sock(s, NS_AF_INET);
+		bind4(s, x, "0.0.0.0", 0, 0);
+		struct sockaddr_in me;
+		l = sizeof(me);
+		assert_int_equal(ns_getsockname(s, x, (struct sockaddr *)&me, &l), 0);
+		int port = ntohs(me.sin_port);
+		assert_true(port >= 32768 && port <= 60999);
+		lo = port < lo ? port : lo;
+		hi = port > hi ? port : hi;
+		ns_close(s, x);
+	}
+	assert_true(hi - lo > 5000);
+	sockt_fini(&t);
+}
+
+static void test_checksums_and_bad_headers(void **state)
+{
+	(void)state;
+	struct sockt t;
+	sockt_init(&t);
+	struct ns_stack *s = t.stk;
+	int fd = udp_sock(s, NS_AF_INET6);
+	bind6(s, fd, "::", 7100, 0);
+	sockt_inject(&t, "198.18.0.5", 1, "198.18.0.1", 7100, "good", 4, false);
+	sockt_inject(&t, "198.18.0.5", 1, "198.18.0.1", 7100, "bad!", 4, true);
+	sockt_inject(&t, "fd00:5eed::5", 1, "fd00:5eed::1", 7100, "six", 3, false);
+	sockt_inject(&t, "fd00:5eed::5", 1, "fd00:5eed::1", 7100, "six!", 4, true);
+	assert_int_equal(stat(s, "UdpInCsumErrors"), 1);
+	assert_int_equal(stat(s, "UdpInErrors"), 1);
+	assert_int_equal(stat(s, "Udp6InCsumErrors"), 1);
+	char b[8];
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), 4);
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), -NS_EAGAIN);
+	/* hand-made headers: zero checksum (v4 ok, v6 rejected), bad lengths */
+	struct { const char *src, *dst; uint16_t len; bool zero; const char *stat; } cases[] = {
+		{ "198.18.0.5", "198.18.0.1", 12, true, NULL },
+		{ "fd00:5eed::5", "fd00:5eed::1", 12, true, "Udp6InCsumErrors" },
+		{ "198.18.0.5", "198.18.0.1", 7, true, "UdpInErrors" },
+		{ "198.18.0.5", "198.18.0.1", 40, true, "UdpInErrors" },
+	};
+	for (size_t i = 0; i < NS_ARRAY_SIZE(cases); i++) {
+		uint64_t before = cases[i].stat ? stat(s, cases[i].stat) : 0;
+		struct ns_ip_meta m;
+		memset(&m, 0, sizeof(m));
+		m.src = ns_test_addr(cases[i].src);
+		m.dst = ns_test_addr(cases[i].dst);
+		m.nic = ns__nic_get(s, t.nic);
+		struct ns_pkt *pk = ns_pkt_alloc(ns_stack_pool(s), 64, 12);
+		uint8_t *u = ns_pkt_data(pk);
+		ns_store_be16(u, 1);
+		ns_store_be16(u + 2, 7100);
+		ns_store_be16(u + 4, cases[i].len);
+		ns_store_be16(u + 6, 0);
+		memcpy(u + 8, "zero", 4);
+		m.l3_off = pk->data;
+		ns__udp_rcv(s, pk, &m);
+		if (cases[i].stat)
+			assert_int_equal(stat(s, cases[i].stat), before + 1);
+		else
+			assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), 4);
+	}
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), -NS_EAGAIN);
+	/* a closed port: UdpNoPorts */
+	sockt_inject(&t, "198.18.0.5", 1, "198.18.0.1", 7199, "x", 1, false);
+	assert_int_equal(stat(s, "UdpNoPorts"), 1);
+	ns_close(s, fd);
+	assert_int_equal(ns_stack_live_pkts(s), 0);
+	sockt_fini(&t);
+}
+
+static void test_ip_options(void **state)
+{
+	(void)state;
+	struct sockt t;
+	sockt_init(&t);
+	struct ns_stack *s = t.stk;
+	int fd = udp_sock(s, NS_AF_INET), f6 = udp_sock(s, NS_AF_INET6);
+	int v;
+	socklen_t l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, fd, NS_IPPROTO_IP, NS_IP_TTL, &v, &l), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IP, NS_IP_TTL, 0), -NS_EINVAL);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IP, NS_IP_TTL, 256), -NS_EINVAL);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IP, NS_IP_TTL, 200), 0);
+	unsigned char uc = 0;
+	l = 1;
+	assert_int_equal(ns_getsockopt(s, fd, NS_IPPROTO_IP, NS_IP_TTL, &uc, &l), 0);
+	assert_int_equal(l, 1);
+	assert_int_equal(uc, 200);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IP, NS_IP_TTL, -1), 0);
+	uc = 17;
+	assert_int_equal(ns_setsockopt(s, fd, NS_IPPROTO_IP, NS_IP_TOS, &uc, 1), 0);
+	l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, fd, NS_IPPROTO_IP, NS_IP_TOS, &v, &l), 0);
+	assert_int_equal(v, 17);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, 1), -NS_ENOPROTOOPT);
+	assert_int_equal(setint(s, fd, NS_IPPROTO_IP, 200, 1), -NS_ENOPROTOOPT);
+	l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, fd, NS_IPPROTO_IP, NS_IP_MTU, &v, &l), -NS_ENOTCONN);
+	/* IPv6 level */
+	l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, f6, NS_IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, &v, &l), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(setint(s, f6, NS_IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, 256), -NS_EINVAL);
+	assert_int_equal(setint(s, f6, NS_IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, 9), 0);
+	l = sizeof(v);
+	assert_int_equal(ns_getsockopt(s, f6, NS_IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, &v, &l), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(ns_setsockopt(s, f6, NS_IPPROTO_IPV6, NS_IPV6_V6ONLY, &uc, 1), -NS_EINVAL);
+	assert_int_equal(setint(s, f6, NS_IPPROTO_IP, NS_IP_TTL, 5), 0);   /* SOL_IP on v6 works */
+	v = 1;
+	assert_int_equal(ns_setsockopt(s, f6, 17 /* SOL_UDP */, 1, &v, 2), -NS_EINVAL);
+	ns_close(s, fd);
+	ns_close(s, f6);
+	sockt_fini(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_send_recv_basic),
+		cmocka_unit_test(test_big_datagrams),
+		cmocka_unit_test(test_port_unreachable_econnrefused),
+		cmocka_unit_test(test_rcvbuf_overflow),
+		cmocka_unit_test(test_broadcast),
+		cmocka_unit_test(test_reuseport_distribution),
+		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_pktinfo_and_disconnect),
+		cmocka_unit_test(test_impaired_link),
+		cmocka_unit_test(test_bind_rules),
+		cmocka_unit_test(test_checksums_and_bad_headers),
+		cmocka_unit_test(test_ip_options),
+	};
+	return cmocka_run_group_tests_name("udp", tests, NULL, NULL);
+}
