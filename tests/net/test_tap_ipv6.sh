@@ -4,7 +4,8 @@
 # echoes (fragments both ways), UDP echo with socat and nc over IPv6,
 # neighbour discovery in both directions (the kernel resolves us; we probe
 # the kernel from DELAY/PROBE), TCP echo and HTTP with curl -6 when TCP is
-# built, and our Ip6/Icmp6 counters.  Runs as root in a namespace of its own.
+# built, SLAAC from a router advertisement (default router, MTU option), and
+# our Ip6/Icmp6 counters.  Runs as root in a namespace of its own.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 [ -f tests/net/lib.sh ] || { echo "SKIP: tests/net/lib.sh not here yet"; exit 0; }
@@ -22,17 +23,30 @@ nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 198.18.0.2/24 --ip6 $ST
 	--log-level info --pcap "$WORK/cap.pcap"
 OUT=$WORK/nsd.out
 # nsd_start may wrap netstackd in timeout(1): signal the daemon itself
-sleep 0.3
-if [ "$(cat /proc/$NSD_PID/comm 2>/dev/null)" = timeout ]; then
-	kid=$(cat /proc/$NSD_PID/task/*/children 2>/dev/null | awk '{ print $1; exit }')
-	[ -n "$kid" ] && NSD_PID=$kid
-fi
+real_pid() {
+	sleep 0.3
+	if [ "$(cat /proc/$1/comm 2>/dev/null)" = timeout ]; then
+		kid=$(cat /proc/$1/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+		[ -n "$kid" ] && { echo "$kid"; return; }
+	fi
+	echo "$1"
+}
+NSD_PID=$(real_pid $NSD_PID)
 
 # wait_ping6 ADDR: up to 10 s (DAD keeps the address tentative for 1-2 s)
 wait_ping6() {
 	i=0
 	while [ $i -lt 20 ]; do
 		in_ns ping -6 -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+wait_ping6_from() {
+	i=0
+	while [ $i -lt 20 ]; do
+		in_ns ping -6 -c 1 -W 1 -I "$1" "$2" >/dev/null 2>&1 && return 0
 		sleep 0.5
 		i=$((i + 1))
 	done
@@ -99,6 +113,31 @@ else
 	in_ns timeout 10 curl -6 -s -o "$WORK/http.body" "http://[$STK]:80/" 2>>"$WORK/socat.log"
 	check "curl -6 over HTTP" [ -s "$WORK/http.body" ]
 fi
+
+# SLAAC (--slaac): a second daemon on a second tap; the kernel side sends a
+# router advertisement (prefix fd00:5eed:1::/64, MTU 1400) and becomes our
+# default router, so replies to an off-link source go back through it.
+TAP2=nsslaac$$
+SL=fd00:5eed:1::5eff:feed:3     # prefix + EUI-64 of 02:00:5e:ed:00:03
+FAR=fd00:5eed:9::1              # a kernel address only reachable via the router
+in_ns ip tuntap add dev "$TAP2" mode tap
+in_ns ip link set "$TAP2" up
+in_ns ip -6 addr add $FAR/128 dev lo
+in_ns ip -6 route add fd00:5eed:1::/64 dev "$TAP2"
+nsd_start nsd2 --tap "$TAP2" --mac 02:00:5e:ed:00:03 --slaac --log-level info
+NSD2=$(real_pid $NSD_PID)
+i=0
+while [ $i -lt 30 ] && in_ns ip -6 addr show dev "$TAP2" scope link | grep -q tentative; do
+	sleep 0.2; i=$((i + 1))
+done
+sleep 1
+in_ns python3 tests/net/tools/send_ra.py "$TAP2" fd00:5eed:1::/64 1800 1400 2>>"$WORK/ra.log"
+check "SLAAC address answers ping -6 from behind the router" wait_ping6_from $FAR $SL
+check "router advertisement counted" [ "$(nsd_stat $NSD2 "$WORK/nsd2.out" Icmp6InRouterAdvertisements)" -ge 1 ]
+check "router solicitations were sent" [ "$(nsd_stat $NSD2 "$WORK/nsd2.out" Icmp6OutRouterSolicits)" -ge 1 ]
+f0=$(nsd_stat $NSD2 "$WORK/nsd2.out" Ip6FragCreates)
+check "ping -6 -s 1380 through the RA MTU 1400" in_ns timeout 10 ping -6 -c 2 -W 2 -q -s 1380 -I $FAR $SL
+check "replies fragmented to the RA MTU" [ "$(nsd_stat $NSD2 "$WORK/nsd2.out" Ip6FragCreates)" -gt "$f0" ]
 
 check "no IPv6 header errors counted" [ "$(nsd_stat $NSD_PID "$OUT" Ip6InHdrErrors)" -eq 0 ]
 check "no DAD failure" [ "$(nsd_stat $NSD_PID "$OUT" NdDadFailures)" -eq 0 ]
