@@ -20,7 +20,7 @@
 #define UDP_WORKERS 2
 #define MAX_SOCKS 32
 #define MAX_THREADS 96
-#define CONN_STACK (256 * 1024)
+#define CONN_STACK (1024 * 1024)   /* > 256 KiB of _Thread_local buffers (glibc puts static TLS on the stack) */
 
 typedef void (*conn_fn)(struct ns_stack *stk, int fd, const atomic_bool *stop);
 typedef void (*dgram_fn)(struct ns_stack *stk, int fd, const atomic_bool *stop);

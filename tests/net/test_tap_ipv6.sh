@@ -20,7 +20,7 @@ in_ns ip tuntap add dev "$TAP" mode tap || { echo "FAIL: tuntap"; exit 1; }
 in_ns ip -6 addr add $HOST/64 dev "$TAP" nodad
 in_ns ip link set "$TAP" up
 nsd_start nsd --tap "$TAP" --mac 02:00:5e:ed:00:02 --ip4 198.18.0.2/24 --ip6 $STK/64 \
-	--log-level info --pcap "$WORK/cap.pcap"
+	--log-level info --pcap "$WORK/cap.pcap" ${NSD_EXTRA:-}
 OUT=$WORK/nsd.out
 # nsd_start may wrap netstackd in timeout(1): signal the daemon itself
 real_pid() {
