@@ -112,6 +112,20 @@ else
 	check "TCP6 echo, 200 kB" cmp -s "$WORK/tcp" "$WORK/tcp.back"
 	in_ns timeout 10 curl -6 -s -o "$WORK/http.body" "http://[$STK]:80/" 2>>"$WORK/socat.log"
 	check "curl -6 over HTTP" [ -s "$WORK/http.body" ]
+	# large bodies (the /bytes/N pattern of http.c), checksums compared
+	for n in 65536 10485761; do
+		want=$(python3 -c "
+import sys
+n = int(sys.argv[1]); a = b'abcdefghijklmnopqrstuvwxyz' * 2600
+out = sys.stdout.buffer
+while n > 0:
+    k = min(n, 65520); out.write(a[:k]); n -= k
+" $n | sha256sum | cut -d' ' -f1)
+		got=$(in_ns timeout 60 curl -6 -sS "http://[$STK]/bytes/$n" 2>>"$WORK/curl.log" | sha256sum | cut -d' ' -f1)
+		check "curl -6 /bytes/$n: sha256 matches" [ "$want" = "$got" ]
+	done
+	got=$(in_ns timeout 60 curl -6 -sS "http://[$LL%25$TAP]/bytes/100000" 2>>"$WORK/curl.log" | wc -c)
+	check "curl -6 to the link-local address" [ "$got" = 100000 ]
 fi
 
 # SLAAC (--slaac): a second daemon on a second tap; the kernel side sends a

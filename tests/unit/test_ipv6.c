@@ -35,7 +35,8 @@ static size_t echo_with_ext(struct ip6t *t, uint8_t *f, const char *dst, uint8_t
 			    const uint8_t *ext, size_t elen)
 {
 	uint8_t pl[2000];
-	memcpy(pl, ext, elen);
+	if (elen)
+		memcpy(pl, ext, elen);
 	uint8_t *icmp = pl + elen;
 	memset(icmp, 0, 16);
 	icmp[0] = NS_ICMP6_ECHO_REQUEST;
