@@ -3,7 +3,7 @@
  * errors parsed and handed to the transports, fragmentation-needed into
  * the path MTU cache) and the sending of errors with RFC 1122's rules and
  * Linux's rate limits.
- * Owns: every Icmp* counter.
+ * Owns: every Icmp* counter, echo and timestamp replies.
  * Read first: RFC 1122 3.2.2, RFC 1191, Linux net/ipv4/icmp.c.
  */
 #include <stdlib.h>
@@ -261,6 +261,25 @@ static void echo_reply(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns
 		       ns_load_be32(h + 4), h + NS_ICMP_HLEN, len - NS_ICMP_HLEN, m->tos);
 }
 
+/* Timestamp reply (RFC 792): originate copied; receive and transmit are
+ * ms on the stack clock with the high bit set, which RFC 792 prescribes
+ * when the time is not milliseconds since midnight UT (protocol code has
+ * no wall clock).  Linux answers these too (with UT). */
+static bool timestamp_reply(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
+{
+	const uint8_t *h = ns_pkt_data(pkt);
+	if (ns_pkt_len(pkt) < NS_ICMP_HLEN + 4)
+		return false;
+	uint8_t body[12];
+	memcpy(body, h + NS_ICMP_HLEN, 4);
+	uint32_t ms = (uint32_t)((ns__now(stk) / NS_NSEC_PER_MSEC) % 86400000u) | 0x80000000u;
+	ns_store_be32(body + 4, ms);
+	ns_store_be32(body + 8, ms);
+	ns__icmp4_xmit(stk, ns_addr_v4_u32(&m->dst), ns_addr_v4_u32(&m->src), NS_ICMP_TIMESTAMPREPLY,
+		       0, ns_load_be32(h + 4), body, sizeof(body), m->tos);
+	return true;
+}
+
 /* An error about a datagram we sent: PMTU, then the transport.  Returns
  * false when the message is malformed. */
 static bool rcv_error(struct ns_stack *stk, struct ns_pkt *pkt)
@@ -337,6 +356,10 @@ void ns__icmp4_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_
 	switch (type) {
 	case NS_ICMP_ECHO:
 		echo_reply(stk, pkt, m);
+		break;
+	case NS_ICMP_TIMESTAMP:
+		if (!timestamp_reply(stk, pkt, m))
+			goto error;
 		break;
 	case NS_ICMP_DEST_UNREACH:
 	case NS_ICMP_SOURCE_QUENCH:

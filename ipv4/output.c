@@ -77,12 +77,14 @@ void ns__ipv4_csum_finish(struct ns_pkt *pkt)
 {
 	if (pkt->csum != NS_CSUM_PARTIAL)
 		return;
+	/* the sum starts at the L4 header (where data is when IP gets the
+	 * packet); csum_start is not trusted: gso.h lets transports leave it */
 	uint32_t len = ns_pkt_len(pkt);
-	uint32_t start = pkt->csum_start, off = pkt->csum_off;
-	if (start < len && start + off + 2 <= len) {
-		uint8_t *p = ns_pkt_data(pkt) + start;
+	uint32_t off = pkt->csum_off;
+	if (off + 2 <= len) {
+		uint8_t *p = ns_pkt_data(pkt);
 		/* the field holds the pseudo-header sum; 0 goes out as 0xffff */
-		uint16_t c = ns_csum_fold(ns_csum_partial(p, len - start, 0));
+		uint16_t c = ns_csum_fold(ns_csum_partial(p, len, 0));
 		if (c == 0)
 			c = 0xffff;
 		ns_store_be16(p + off, c);

@@ -31,7 +31,7 @@ static int set_timeo(uint64_t *dst, const void *v, socklen_t len)
 	memcpy(&tv, v, sizeof(tv));
 	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
 		return -NS_EDOM;
-	*dst = timeval_to_ns(&tv);
+	__atomic_store_n(dst, timeval_to_ns(&tv), __ATOMIC_RELAXED);
 	return 0;
 }
 

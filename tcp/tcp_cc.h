@@ -181,8 +181,11 @@ void ns_tcp_cc_exit_recovery(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /*
  * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): when reduce, ssthresh =
- * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1
- * (in_flight after marking everything lost: usually 1), Loss state.
+ * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1, Loss
+ * state.  in_flight is Linux's tcp_packets_in_flight() *after* every
+ * outstanding segment was marked lost, which is 0 in the usual case (so
+ * cwnd = 1, what TCP_INFO shows after an RTO in Linux); pass 0 unless
+ * retransmissions are still counted in flight.
  * reduce: Linux reduces ssthresh only once per window: pass
  * ns_tcp_cc_rto_should_reduce(cc, snd_una, high_seq, retransmits).
  */

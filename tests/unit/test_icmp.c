@@ -309,6 +309,37 @@ static void test_bad_icmp_input(void **state)
 	t4_fini(&c);
 }
 
+static void test_timestamp_reply(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t f[128], body[12] = { 1, 2, 3, 4 };
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_TIMESTAMP, 0, 0x00070009u, body, sizeof(body));
+	t4_inject(&c, f, n);
+	struct ns_test_parsed pp;
+	struct ns_pkt *p = t4_take(&c, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.icmp_type, NS_ICMP_TIMESTAMPREPLY);
+	assert_true(pp.l4_csum_ok);
+	assert_int_equal(ns_load_be32(pp.l4 + 4), 0x00070009u);
+	assert_int_equal(pp.payload_len, 12);
+	assert_memory_equal(pp.payload, body, 4);
+	uint32_t rx = ns_load_be32(pp.payload + 4);
+	assert_true(rx & 0x80000000u);
+	assert_int_equal(rx & 0x7fffffffu, (NS_TEST_T0 / NS_NSEC_PER_MSEC) % 86400000u);
+	ns_pkt_unref(p);
+	/* too short: an input error, no reply */
+	n = ns_test_build_icmp(f, &h, NS_ICMP_TIMESTAMP, 0, 1, body, 2);
+	t4_inject(&c, f, n);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInErrors"), 1);
+	t4_fini(&c);
+}
+
 /* ---- errors reach the socket (through udp/) ---------------------------------------- */
 
 static struct sockaddr_in sin4(uint32_t a, uint16_t port)
@@ -409,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_frag_needed_pmtu),
 		cmocka_unit_test(test_locked_pmtu_clears_df),
 		cmocka_unit_test(test_bad_icmp_input),
+		cmocka_unit_test(test_timestamp_reply),
 		cmocka_unit_test(test_port_unreach_to_connected_udp),
 		cmocka_unit_test(test_host_unreach_to_udp),
 	};

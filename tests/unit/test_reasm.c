@@ -319,6 +319,45 @@ static void test_fragment_sizes(void **state)
 	t4_fini(&c);
 }
 
+static void test_fragment_partial_csum(void **state)
+{
+	(void)state;
+	/* a UDP datagram with a partial checksum is completed before it is cut */
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	uint32_t len = 3000;
+	struct ns_pkt *p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, len);
+	uint8_t *u = ns_pkt_data(p);
+	for (uint32_t i = 0; i < len; i++)
+		u[i] = (uint8_t)(i * 3);
+	ns_store_be16(u, 1000);
+	ns_store_be16(u + 2, 2000);
+	ns_store_be16(u + 4, (uint16_t)len);
+	struct ns_addr src = ns_test_addr("198.18.0.1"), dst = ns_test_addr("198.18.0.2");
+	ns_store_be16(u + 6, (uint16_t)~ns_csum_fold(ns_csum_pseudo(&src, &dst, NS_IPPROTO_UDP, len)));
+	p->csum = NS_CSUM_PARTIAL;
+	p->csum_off = 6;
+	p->csum_start = 1234;           /* not trusted */
+	struct ns_ip_tx tx = { .proto = NS_IPPROTO_UDP, .ttl = -1, .pmtudisc = NS_IP_PMTUDISC_WANT };
+	tx.dst = dst;
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), 0);
+	static uint8_t whole[4000];
+	uint32_t total = 0;
+	struct ns_test_parsed pp;
+	while ((p = t4_take(&c, &pp))) {
+		uint32_t off = (uint32_t)(pp.frag & NS_IP_OFFMASK) * 8;
+		uint32_t fl = ns_load_be16(pp.l3 + 2) - 20;
+		memcpy(whole + off, pp.l3 + 20, fl);
+		total += fl;
+		ns_pkt_unref(p);
+	}
+	assert_int_equal(total, len);
+	uint32_t sum = ns_csum_partial(whole, len, ns_csum_pseudo(&src, &dst, NS_IPPROTO_UDP, len));
+	assert_int_equal(ns_csum_fold(sum), 0);
+	t4_fini(&c);
+}
+
 static bool got_reply(void *ctx)
 {
 	uint64_t v = 0;
@@ -380,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_fragment_sizes),
+		cmocka_unit_test(test_fragment_partial_csum),
 		cmocka_unit_test(test_pair_big_ping),
 		cmocka_unit_test(test_pair_impaired_ping),
 	};

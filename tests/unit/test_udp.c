@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <time.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "netstack/sock.h"
 #include "helpers/ns_test.h"
@@ -504,6 +506,116 @@ static void test_impaired_link(void **state)
 	pair_fini(&p);
 }
 
+/* ---- threaded mode: real threads, real clock --------------------------------------------- */
+
+struct tstack {
+	struct ns_stack *stk;
+	struct ns_link *ch;
+};
+
+static void tstack_init(struct tstack *t, const uint8_t mac[6], const char *ip)
+{
+	assert_int_equal(ns_stack_create(NULL, &t->stk), 0);
+	t->ch = ns_link_channel_new(mac, 1500, 4096);
+	assert_non_null(t->ch);
+	int nic = ns_nic_add(t->stk, t->ch, "ch0");
+	assert_true(nic > 0);
+	struct ns_addr a;
+	int plen;
+	assert_int_equal(ns_addr_parse(ip, &a, &plen), 0);
+	assert_int_equal(ns_nic_addr_add(t->stk, nic, &a, plen), 0);
+}
+
+struct flood {
+	struct ns_stack *stk;
+	int fd, n, got, last;
+	int64_t per_sender[4];
+};
+
+static void *flood_send(void *p)
+{
+	struct flood *f = p;
+	int fd = ns_socket(f->stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	struct sockaddr_in to = sockt_sin("198.18.0.2", 9100);
+	char msg[200];
+	memset(msg, 's', sizeof(msg));
+	for (int i = 0; i < f->n; i++)
+		if (ns_sendto(f->stk, fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)sizeof(msg))
+			break;
+	ns_close(f->stk, fd);
+	return NULL;
+}
+
+static void *flood_recv(void *p)
+{
+	struct flood *f = p;
+	char b[512];
+	for (;;) {
+		ssize_t r = ns_recv(f->stk, f->fd, b, sizeof(b), 0);
+		if (r < 0) {
+			__atomic_store_n(&f->last, (int)r, __ATOMIC_RELAXED);
+			if (r != -NS_EAGAIN)
+				return NULL;
+			continue;
+		}
+		__atomic_fetch_add(&f->got, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void test_threaded_blocking(void **state)
+{
+	(void)state;
+	struct tstack a, b;
+	const uint8_t ma[6] = { 2, 0, 0, 0, 0, 0xa }, mb[6] = { 2, 0, 0, 0, 0, 0xb };
+	tstack_init(&a, ma, "198.18.0.1/24");
+	tstack_init(&b, mb, "198.18.0.2/24");
+	ns_link_channel_pair(a.ch, b.ch);
+	assert_int_equal(ns_stack_start(a.stk), 0);
+	assert_int_equal(ns_stack_start(b.stk), 0);
+	int rx = ns_socket(b.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	bind4(b.stk, rx, "0.0.0.0", 9100, 0);
+	struct { int64_t s, u; } tv = { 0, 200000 };
+	assert_int_equal(ns_setsockopt(b.stk, rx, NS_SOL_SOCKET, NS_SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(setint(b.stk, rx, NS_SOL_SOCKET, NS_SO_RCVBUF, 1 << 20), 0);
+	/* resolve ARP first: packets queued behind a resolution are bounded */
+	int probe = ns_socket(a.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	char pb[8];
+	assert_int_equal(sendto4(a.stk, probe, "198.18.0.2", 9100, "arp", 3), 3);
+	assert_int_equal(ns_recv(b.stk, rx, pb, sizeof(pb), 0), 3);
+	ns_close(a.stk, probe);
+	struct flood f = { .stk = a.stk, .n = 300 };
+	struct flood r = { .stk = b.stk, .fd = rx };
+	pthread_t snd[4], rcv[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&rcv[i], NULL, flood_recv, &r);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&snd[i], NULL, flood_send, &f);
+	for (int i = 0; i < 4; i++)
+		pthread_join(snd[i], NULL);
+	/* wait (bounded) until the traffic has drained */
+	for (int i = 0; i < 500; i++) {
+		struct timespec d = { 0, 10 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+		if (__atomic_load_n(&r.got, __ATOMIC_RELAXED) + (int)stat(b.stk, "UdpRcvbufErrors") >= 4 * 300)
+			break;
+	}
+	/* the readers are blocked (timing out and retrying): close wakes them */
+	assert_int_equal(ns_close(b.stk, rx), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(rcv[i], NULL);
+	assert_int_equal(r.last, -NS_EBADF);
+	int got = r.got;
+	/* every datagram is either received or counted as dropped */
+	assert_int_equal((uint64_t)got + stat(b.stk, "UdpRcvbufErrors") + stat(b.stk, "LinkRxDrops") +
+			 stat(a.stk, "LinkTxDrops") + stat(a.stk, "ArpQueueDrops"), 4 * 300);
+	assert_true(got > 4 * 300 / 2);
+	assert_true((uint64_t)got <= stat(b.stk, "UdpInDatagrams"));
+	fprintf(stderr, "threaded: %d of %d datagrams received, %llu rcvbuf drops\n", got, 4 * 300,
+		(unsigned long long)stat(b.stk, "UdpRcvbufErrors"));
+	ns_stack_destroy(a.stk);
+	ns_stack_destroy(b.stk);
+}
+
 /* ---- without a wire (helpers/sockt) -------------------------------------------------------- */
 
 static void test_bind_rules(void **state)
@@ -692,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
 		cmocka_unit_test(test_impaired_link),
+		cmocka_unit_test(test_threaded_blocking),
 		cmocka_unit_test(test_bind_rules),
 		cmocka_unit_test(test_checksums_and_bad_headers),
 		cmocka_unit_test(test_ip_options),
