@@ -377,6 +377,50 @@ static void test_dual_stack(void **state)
 	pair_fini(&p);
 }
 
+static void test_ipv6_wire(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	ns_test_pump(&p, NULL, NULL, 3 * SEC);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET6), tx = udp_sock(A, NS_AF_INET6);
+	bind6(B, rx, "::", 9200, 0);
+	assert_int_equal(setint(B, rx, NS_IPPROTO_IPV6, NS_IPV6_RECVPKTINFO, 1), 0);
+	struct sockaddr_in6 to = sockt_sin6("fd00:5eed::2", 9200);
+	assert_int_equal(ns_sendto(A, tx, "six", 3, 0, (struct sockaddr *)&to, sizeof(to)), 3);
+	wait_readable(&p, B, rx);
+	char b[16];
+	struct sockaddr_in6 from;
+	union { struct cmsghdr h; uint8_t raw[128]; } ctl;
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	assert_int_equal(ns_recvmsg(B, rx, &m, 0), 3);
+	struct ns_addr src = ns_test_addr("fd00:5eed::1"), dst = ns_test_addr("fd00:5eed::2");
+	assert_memory_equal(&from.sin6_addr, src.b, 16);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, NS_IPPROTO_IPV6);
+	assert_int_equal(c->cmsg_type, NS_IPV6_PKTINFO);
+	assert_memory_equal(CMSG_DATA(c), dst.b, 16);
+	int ifi;
+	memcpy(&ifi, CMSG_DATA(c) + 16, 4);
+	assert_int_equal(ifi, p.b.nic);
+	assert_int_equal(stat(B, "Udp6InDatagrams"), 1);
+	assert_int_equal(stat(A, "Udp6OutDatagrams"), 1);
+	/* ICMPv6 port unreachable -> ECONNREFUSED on the connected socket */
+	struct sockaddr_in6 closed = sockt_sin6("fd00:5eed::2", 9299);
+	assert_int_equal(ns_connect(A, tx, (struct sockaddr *)&closed, sizeof(closed)), 0);
+	assert_int_equal(ns_send(A, tx, "x", 1, 0), 1);
+	wait_readable(&p, A, tx);
+	assert_int_equal(stat(B, "Udp6NoPorts"), 1);
+	assert_int_equal(ns_recv(A, tx, b, sizeof(b), 0), -NS_ECONNREFUSED);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
 static void test_pktinfo_and_disconnect(void **state)
 {
 	(void)state;
@@ -883,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_reuseport_distribution),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
+		cmocka_unit_test(test_ipv6_wire),
 		cmocka_unit_test(test_impaired_link),
 		cmocka_unit_test(test_threaded_blocking),
 		cmocka_unit_test(test_rcu_churn),
