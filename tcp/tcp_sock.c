@@ -254,6 +254,7 @@ void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_s
 		ns_pkt_unref(seg->pkt);
 		return;
 	}
+	tcp_inherit_port(c);
 	NS_STAT_INC(stk, TcpExtSyncookiesRecv);
 	NS_STAT_INC(stk, TcpPassiveOpens);
 	tcp_init_transfer(c);
@@ -522,6 +523,7 @@ static int tcp_disconnect_locked(struct tcp_ep *ep)
 	if (!ep->bind_port_lock)
 		tcp_unbind(ep);
 	ep->ever_connected = false;
+	ep->disconnecting = false;
 	ep->shut = 0;
 	ep->fin_queued = ep->fin_sent = ep->fin_rcvd = false;
 	ep->syn_acked = false;
@@ -564,6 +566,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 	struct ns_addr raddr;
 	uint16_t rport;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->disconnecting) {
+		err = -NS_EINVAL;
+		goto out;
+	}
 	switch (ep->state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
@@ -595,8 +601,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 		goto out;
 	default:
 		if (ep->connect_pending) {
-			/* the nonblocking connect completed: report success once (Linux returns 0? EISCONN) */
+			/* the nonblocking connect completed: this call reports it (Linux SS_CONNECTING -> SS_CONNECTED) */
 			ep->connect_pending = false;
+			err = 0;
+			goto out;
 		}
 		err = -NS_EISCONN;
 		goto out;
@@ -1064,6 +1072,12 @@ static int tcp_shutdown(struct ns_sock *sk, int how)
 	int err = 0;
 	struct tcp_ep *stop = NULL;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->connect_pending) {
+		/* Linux inet_shutdown on SS_CONNECTING */
+		if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV || ep->state == TCP_CLOSE)
+			ep->disconnecting = true;
+		ep->connect_pending = false;
+	}
 	switch (ep->state) {
 	case TCP_CLOSE:
 		err = -NS_ENOTCONN;

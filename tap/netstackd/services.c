@@ -83,31 +83,35 @@ int nsd_send_all(struct ns_stack *stk, int fd, const void *buf, size_t len, cons
 
 /* ---- TCP services -------------------------------------------------------------- */
 
+#define IO_BUF 65536
+
 static void tcp_echo(struct ns_stack *stk, int fd, const atomic_bool *stop)
 {
-	static _Thread_local uint8_t buf[65536];
-	while (!atomic_load(stop)) {
-		ssize_t n = ns_recv(stk, fd, buf, sizeof(buf), 0);
+	uint8_t *buf = malloc(IO_BUF);
+	while (buf && !atomic_load(stop)) {
+		ssize_t n = ns_recv(stk, fd, buf, IO_BUF, 0);
 		if (n == 0)
-			return;         /* peer closed: our close sends FIN */
+			break;          /* peer closed: our close sends FIN */
 		if (n < 0) {
 			if (nsd_retry(n))
 				continue;
-			return;
+			break;
 		}
 		if (nsd_send_all(stk, fd, buf, (size_t)n, stop) < 0)
-			return;
+			break;
 	}
+	free(buf);
 }
 
 static void tcp_discard(struct ns_stack *stk, int fd, const atomic_bool *stop)
 {
-	static _Thread_local uint8_t buf[65536];
-	while (!atomic_load(stop)) {
-		ssize_t n = ns_recv(stk, fd, buf, sizeof(buf), 0);
+	uint8_t *buf = malloc(IO_BUF);
+	while (buf && !atomic_load(stop)) {
+		ssize_t n = ns_recv(stk, fd, buf, IO_BUF, 0);
 		if (n == 0 || (n < 0 && !nsd_retry(n)))
-			return;
+			break;
 	}
+	free(buf);
 }
 
 /* RFC 864: lines of 72 printable characters (ASCII 32..126), each line
@@ -128,14 +132,14 @@ static size_t chargen_fill(uint8_t *buf, size_t lines, unsigned *start)
 static void tcp_chargen(struct ns_stack *stk, int fd, const atomic_bool *stop)
 {
 	/* 95 lines make one full period: the same buffer repeats forever */
-	static _Thread_local uint8_t buf[95 * 74];
+	uint8_t buf[95 * 74];
 	unsigned start = 0;
 	size_t len = chargen_fill(buf, 95, &start);
-	uint8_t sink[4096];
+	uint8_t sink[1024];
 	while (!atomic_load(stop)) {
 		if (nsd_send_all(stk, fd, buf, len, stop) < 0)
 			return;
-		/* input is ignored (RFC 864), but EOF or an error ends the session */
+		/* input is ignored (RFC 864), but an error ends the session */
 		ssize_t n = ns_recv(stk, fd, sink, sizeof(sink), NS_MSG_DONTWAIT);
 		if (n < 0 && !nsd_retry(n))
 			return;
@@ -151,23 +155,25 @@ static void tcp_http(struct ns_stack *stk, int fd, const atomic_bool *stop)
 
 static void udp_echo(struct ns_stack *stk, int fd, const atomic_bool *stop)
 {
-	static _Thread_local uint8_t buf[65536];
-	while (!atomic_load(stop)) {
+	uint8_t *buf = malloc(IO_BUF);
+	while (buf && !atomic_load(stop)) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = ns_recvfrom(stk, fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = ns_recvfrom(stk, fd, buf, IO_BUF, 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			continue;       /* timeout, or an error queued by ICMP: keep serving */
 		/* a failed reply (no route, no buffer) is dropped like a lost datagram */
 		(void)ns_sendto(stk, fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
 	}
+	free(buf);
 }
 
 static void udp_discard(struct ns_stack *stk, int fd, const atomic_bool *stop)
 {
-	static _Thread_local uint8_t buf[65536];
-	while (!atomic_load(stop))
-		(void)ns_recv(stk, fd, buf, sizeof(buf), 0);
+	uint8_t *buf = malloc(IO_BUF);
+	while (buf && !atomic_load(stop))
+		(void)ns_recv(stk, fd, buf, IO_BUF, 0);
+	free(buf);
 }
 
 static const struct svc services[] = {

@@ -45,6 +45,10 @@ void nsr_rel_observe(struct nsr_rel *r, const struct nsr_dec *d, struct nsr_relv
 int nsr_cmp_frames(const struct nsr_dec *e, const struct nsr_relvals *re,
 		   const struct nsr_dec *g, const struct nsr_relvals *rg, char *why, size_t len);
 
+/* Whether TS val/ecr values are compared (the differential replay turns this off:
+ * they follow the applications' timing, not the stack's behaviour). */
+extern bool nsr_cmp_ts_values;
+
 /* A decoded line with relative numbers. */
 const char *nsr_format_relv(const struct nsr_dec *d, const struct nsr_relvals *rv, char *buf, size_t len);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "netstack/core.h"
 #include "check.h"
+#include "neigh.h"
 #include "replay.h"
 #include "vstack.h"
 
@@ -27,6 +28,12 @@ struct dflow {
 struct dstate {
 	struct dflow f[MAX_FLOWS];
 	int nf;
+	struct { struct ns_addr ip; uint8_t mac[6]; } peers[64];   /* the capture's peer addresses */
+	int npeers;
+	struct nsr_frames answers;      /* ARP / ND answers waiting to be injected */
+	size_t answers_head;
+	struct nsr_vstack *v;
+	bool compare_neigh;
 	struct nsr_frames all;          /* injected (rewritten) + our frames, in order */
 	struct nsr_frames mine;         /* our frames only */
 	uint8_t host_mac[6];
@@ -57,13 +64,20 @@ static bool is_host_frame(const struct dstate *s, const uint8_t *fr, size_t len)
 }
 
 /* Learns Linux's ISN and first TSval per flow from the capture's host frames. */
+static void learn_peer(struct dstate *s, const struct ns_addr *ip, const uint8_t mac[6]);
+
 static void learn_linux(struct dstate *s, const struct nsr_frames *cap)
 {
 	for (size_t i = 0; i < cap->n; i++) {
-		if (!is_host_frame(s, cap->v[i].data, cap->v[i].len))
-			continue;
 		struct nsr_dec d;
 		nsr_decode(cap->v[i].data, cap->v[i].len, &d);
+		if (!is_host_frame(s, cap->v[i].data, cap->v[i].len)) {
+			if (d.l3 == NSR_L3_ARP && !d.truncated)
+				learn_peer(s, &d.arp_spa, d.arp_sha);
+			else if (d.l3 == NSR_L3_IPV4 || d.l3 == NSR_L3_IPV6)
+				learn_peer(s, &d.src, d.src_mac);
+			continue;
+		}
 		if (d.proto != NS_IPPROTO_TCP || !d.has_l4)
 			continue;
 		struct dflow *f = flow_get(s, &d.src, d.sport, &d.dst, d.dport, true);
@@ -80,6 +94,65 @@ static void learn_linux(struct dstate *s, const struct nsr_frames *cap)
 	}
 }
 
+static void learn_peer(struct dstate *s, const struct ns_addr *ip, const uint8_t mac[6])
+{
+	if (ip->family == 0 || ns_addr_is_any(ip))
+		return;
+	for (int i = 0; i < s->npeers; i++)
+		if (ns_addr_eq(&s->peers[i].ip, ip))
+			return;
+	if (s->npeers >= 64)
+		return;
+	s->peers[s->npeers].ip = *ip;
+	memcpy(s->peers[s->npeers].mac, mac, 6);
+	s->npeers++;
+}
+
+static const uint8_t *peer_mac(const struct dstate *s, const struct ns_addr *ip)
+{
+	for (int i = 0; i < s->npeers; i++)
+		if (ns_addr_eq(&s->peers[i].ip, ip))
+			return s->peers[i].mac;
+	return NULL;
+}
+
+/* Our stack resolves a peer the capture knows: the peer answers (its cache state
+ * on the Linux host is not something a fresh stack can share). */
+static void answer_neigh(struct dstate *s, const struct nsr_dec *d)
+{
+	struct ns_addr target;
+	if (!nsr_neigh_target(d, &target))
+		return;
+	const uint8_t *mac = peer_mac(s, &target);
+	uint8_t f[86];
+	if (!mac)
+		return;
+	if (d->l3 == NSR_L3_ARP && nsr_arp_answer(d, mac, f) == 0)
+		nsr_frames_push(&s->answers, 0, f, 42);
+	else if (d->l3 == NSR_L3_IPV6 && nsr_nd_answer(d, mac, f) == 0)
+		nsr_frames_push(&s->answers, 0, f, 86);
+}
+
+static int pump_answers(void *ctx)
+{
+	struct dstate *s = ctx;
+	int n = 0;
+	while (s->answers_head < s->answers.n) {
+		struct nsr_frame *f = &s->answers.v[s->answers_head++];
+		nsr_vstack_inject(s->v, f->data, f->len);
+		n++;
+	}
+	return n;
+}
+
+static bool is_neigh(const struct nsr_dec *d)
+{
+	return d->l3 == NSR_L3_ARP ||
+	       (d->l3 == NSR_L3_IPV6 && d->proto == NS_IPPROTO_ICMPV6 && d->has_l4 &&
+		((d->icmp_type >= 133 && d->icmp_type <= 137) || (d->icmp_type >= 130 && d->icmp_type <= 132) ||
+		 d->icmp_type == 143));
+}
+
 static void on_tx(void *ctx, uint64_t t, const uint8_t *fr, size_t len)
 {
 	struct dstate *s = ctx;
@@ -87,6 +160,7 @@ static void on_tx(void *ctx, uint64_t t, const uint8_t *fr, size_t len)
 	nsr_frames_push(&s->mine, t, fr, len);
 	struct nsr_dec d;
 	nsr_decode(fr, len, &d);
+	answer_neigh(s, &d);
 	if (d.proto != NS_IPPROTO_TCP || !d.has_l4)
 		return;
 	struct dflow *f = flow_get(s, &d.src, d.sport, &d.dst, d.dport, true);
@@ -103,8 +177,10 @@ static void on_tx(void *ctx, uint64_t t, const uint8_t *fr, size_t len)
 }
 
 /* Rewrites a peer frame's ack, SACK blocks and TS ecr into our number space. */
-static void rewrite_peer(struct dstate *s, uint8_t *fr, size_t len)
+static void rewrite_peer(struct dstate *s, uint8_t *fr, size_t len, bool fix)
 {
+	if (fix)
+		nsr_fix_checksums(fr, len);
 	struct nsr_dec d;
 	nsr_decode(fr, len, &d);
 	if (d.proto != NS_IPPROTO_TCP || !d.has_l4 || d.truncated)
@@ -208,8 +284,9 @@ static void fill_buckets(const struct dstate *s, const struct nsr_frames *all, s
 		struct nsr_relvals rv;
 		nsr_decode(all->v[i].data, all->v[i].len, &d);
 		nsr_rel_observe(&rel, &d, &rv);
-		/* injected frames are the peer's: only the host's (Linux's or ours) are compared */
-		if (is_host_frame(s, all->v[i].data, all->v[i].len))
+		/* injected frames are the peer's: only the host's (Linux's or ours) are compared,
+		 * neighbour discovery only on request */
+		if (is_host_frame(s, all->v[i].data, all->v[i].len) && (s->compare_neigh || !is_neigh(&d)))
 			bucket_add(bs, i, all->v[i].t_ns, &d, &rv);
 	}
 }
@@ -269,6 +346,8 @@ int nsr_diff_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_f
 		return -1;
 	}
 	memcpy(s->host_mac, o->host_mac, 6);
+	nsr_cmp_ts_values = o->tol_ns != 0;
+	s->compare_neigh = o->compare_neigh;
 	learn_linux(s, cap);
 	uint64_t t0 = cap->n ? cap->v[0].t_ns : 1000000000000ull;
 	struct nsr_vstack *v;
@@ -277,6 +356,8 @@ int nsr_diff_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_f
 		return -1;
 	}
 	v->record = false;
+	s->v = v;
+	nsr_vstack_set_pump(v, pump_answers, s);
 	if (nsr_vstack_start_services(v, t0, err, errlen) < 0) {
 		nsr_vstack_destroy(v);
 		free(s);
@@ -296,7 +377,7 @@ int nsr_diff_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_f
 		if (!fr)
 			break;
 		memcpy(fr, cap->v[i].data, cap->v[i].len);
-		rewrite_peer(s, fr, cap->v[i].len);
+		rewrite_peer(s, fr, cap->v[i].len, !o->keep_checksums);
 		nsr_frames_push(&s->all, v->vc.now, fr, cap->v[i].len);
 		nsr_vstack_inject(v, fr, cap->v[i].len);
 		free(fr);
@@ -305,14 +386,16 @@ int nsr_diff_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_f
 	uint64_t tend = cap->n ? cap->v[cap->n - 1].t_ns : v->vc.now;
 	nsr_vstack_advance(v, NS_MAX(tend, v->vc.now) + (o->tol_ns ? o->tol_ns : 1000000));
 	nsr_vstack_destroy(v);
+	nsr_frames_free(&s->answers);
 
 	struct buckets *bl = calloc(1, sizeof(*bl)), *bo = calloc(1, sizeof(*bo));
 	int nd = -1;
 	if (bl && bo) {
 		fill_buckets(s, cap, bl);
 		fill_buckets(s, &s->all, bo);
-		fprintf(out, "differential replay: %zu peer frames injected; linux sent %zu frames, ours %zu\n",
-			injected, cap->n - injected, s->mine.n);
+		fprintf(out, "differential replay: %zu peer frames injected; linux sent %zu frames, ours %zu%s\n",
+			injected, cap->n - injected, s->mine.n,
+			s->compare_neigh ? "" : " (ARP/ND/MLD not compared: --compare-neigh)");
 		nd = compare_buckets(bl, bo, o, out);
 		fprintf(out, "%s: %d packets differ\n", nd ? "DIFFERENT" : "SAME", nd);
 		buckets_free(bl);

@@ -16,17 +16,17 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage:\n"
-		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N]\n"
+		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N] [--no-adapt]\n"
 		"  pcap-replay check --expect expected.pcap --got got.pcap [--time-tolerance MS]\n"
 		"  pcap-replay diff --config stack.conf --in linux.pcap [--host-mac MAC] [--out ours.pcap]\n"
-		"                   [--seed N] [--time-tolerance MS] [-v]\n"
+		"                   [--seed N] [--time-tolerance MS] [--keep-checksums] [--compare-neigh] [-v]\n"
 		"  pcap-replay script [--seed N] [-v] FILE.pkt...\n");
 }
 
 struct args {
 	const char *config, *in, *out, *expect, *got;
 	uint64_t seed;
-	bool has_seed, verbose;
+	bool has_seed, verbose, keep_checksums, compare_neigh, no_adapt;
 	double tol_ms;
 	bool has_host_mac;
 	uint8_t host_mac[6];
@@ -45,6 +45,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = true;
+			continue;
+		}
+		if (!strcmp(o, "--no-adapt")) {
+			a->no_adapt = true;
+			continue;
+		}
+		if (!strcmp(o, "--compare-neigh")) {
+			a->compare_neigh = true;
+			continue;
+		}
+		if (!strcmp(o, "--keep-checksums")) {
+			a->keep_checksums = true;
 			continue;
 		}
 		if (o[0] != '-' || !strcmp(o, "-")) {
@@ -106,7 +118,7 @@ static int cmd_run(struct args *a)
 	struct nsr_frames in = { 0 }, got = { 0 };
 	int rc = 2;
 	if (nsr_pcap_read(a->in, &in, err, sizeof(err)) < 0 ||
-	    nsr_replay_run(&cfg, seed, &in, &got, err, sizeof(err)) < 0 ||
+	    nsr_replay_run_opts(&cfg, seed, &in, !a->no_adapt, &got, err, sizeof(err)) < 0 ||
 	    nsr_pcap_write(a->out, &got, err, sizeof(err)) < 0)
 		fprintf(stderr, "pcap-replay: %s\n", err);
 	else {
@@ -152,7 +164,8 @@ static int cmd_diff(struct args *a)
 		return 2;
 	}
 	uint64_t seed = a->has_seed ? a->seed : cfg.has_seed ? cfg.seed : 1;
-	struct nsr_diff_opts o = { .tol_ns = (uint64_t)(a->tol_ms * 1e6), .verbose = a->verbose };
+	struct nsr_diff_opts o = { .tol_ns = (uint64_t)(a->tol_ms * 1e6), .verbose = a->verbose,
+				   .keep_checksums = a->keep_checksums, .compare_neigh = a->compare_neigh };
 	memcpy(o.host_mac, a->has_host_mac ? a->host_mac : cfg.mac, 6);
 	struct nsr_frames in = { 0 }, ours = { 0 };
 	int rc = 2;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "neigh.h"
 #include "script_int.h"
 
 static const uint8_t LOCAL_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
@@ -89,57 +90,22 @@ static double rel_s(struct nsr_runner *r, uint64_t ns)
 
 static void auto_arp(struct nsr_runner *r, const struct nsr_dec *d)
 {
-	if (d->arp_op != 1 || ns_addr_eq(&d->arp_tpa, &r->cfg.addr[0].a))
-		return;
 	uint8_t f[42];
-	memcpy(f, d->src_mac, 6);
-	memcpy(f + 6, PEER_MAC, 6);
-	ns_store_be16(f + 12, 0x0806);
-	ns_store_be16(f + 14, 1);
-	ns_store_be16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	ns_store_be16(f + 20, 2);
-	memcpy(f + 22, PEER_MAC, 6);
-	memcpy(f + 28, d->arp_tpa.b, 4);
-	memcpy(f + 32, d->arp_sha, 6);
-	memcpy(f + 38, d->arp_spa.b, 4);
-	nsr_frames_push(&r->inj, 0, f, sizeof(f));
+	if (!ns_addr_eq(&d->arp_tpa, &r->cfg.addr[0].a) && nsr_arp_answer(d, PEER_MAC, f) == 0)
+		nsr_frames_push(&r->inj, 0, f, sizeof(f));
 }
 
 static void auto_nd(struct nsr_runner *r, const struct nsr_dec *d)
 {
-	/* neighbour solicitation for a peer address: answer with an advertisement */
-	if (d->icmp_type != 135 || d->plen < 16)
+	struct ns_addr target;
+	uint8_t f[86];
+	if (!nsr_neigh_target(d, &target))
 		return;
-	struct ns_addr target = { .family = NS_AF_INET6 };
-	memcpy(target.b, d->payload, 16);
 	for (int i = 0; i < r->cfg.naddr; i++)
 		if (ns_addr_eq(&target, &r->cfg.addr[i].a))
-			return;                 /* DAD for our own address: stay silent */
-	if (ns_addr_is_any(&d->src))
-		return;
-	uint8_t f[14 + 40 + 32];
-	memset(f, 0, sizeof(f));
-	memcpy(f, d->src_mac, 6);
-	memcpy(f + 6, PEER_MAC, 6);
-	ns_store_be16(f + 12, 0x86dd);
-	uint8_t *ip = f + 14;
-	ip[0] = 0x60;
-	ns_store_be16(ip + 4, 32);
-	ip[6] = 58;
-	ip[7] = 255;
-	memcpy(ip + 8, target.b, 16);
-	memcpy(ip + 24, d->src.b, 16);
-	uint8_t *icmp = ip + 40;
-	icmp[0] = 136;
-	icmp[4] = 0x60;                 /* solicited + override */
-	memcpy(icmp + 8, target.b, 16);
-	icmp[24] = 2;                   /* target link-layer address */
-	icmp[25] = 1;
-	memcpy(icmp + 26, PEER_MAC, 6);
-	nsr_fix_checksums(f, sizeof(f));
-	nsr_frames_push(&r->inj, 0, f, sizeof(f));
+			return;                 /* DAD or a probe for our own address: stay silent */
+	if (nsr_nd_answer(d, PEER_MAC, f) == 0)
+		nsr_frames_push(&r->inj, 0, f, sizeof(f));
 }
 
 static void on_tx(void *ctx, uint64_t t, const uint8_t *fr, size_t len)
