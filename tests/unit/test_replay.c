@@ -169,17 +169,44 @@ static void read_or_fail(const char *path, struct nsr_frames *f)
 		fail_msg("%s", err);
 }
 
+/* The reason name is listed in the corpus's known_failures.txt, or NULL. */
+static char *known_failure(const char *name)
+{
+	char path[512], line[512];
+	snprintf(path, sizeof(path), "%s/known_failures.txt", corpus_dir());
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *why = NULL;
+	size_t n = strlen(name);
+	while (!why && fgets(line, sizeof(line), f))
+		if (line[0] != '#' && !strncmp(line, name, n) && (line[n] == ' ' || line[n] == '\t'))
+			why = strdup(line + n + strspn(line + n, " \t"));
+	fclose(f);
+	return why;
+}
+
+/* Whether the stack under test has TCP (the corpus's TCP cases need it). */
+static bool stack_has_tcp(void)
+{
+	struct ns_stack *stk;
+	if (ns_stack_create(NULL, &stk) < 0)
+		return false;
+	int fd = ns_socket(stk, NS_AF_INET, NS_SOCK_STREAM, 0);
+	if (fd >= 0)
+		ns_close(stk, fd);
+	ns_stack_destroy(stk);
+	return fd >= 0;
+}
+
 static void test_corpus(void **state)
 {
 	(void)state;
 	char path[512], err[300];
-	snprintf(path, sizeof(path), "%s/stack.conf", corpus_dir());
-	struct nsr_config cfg;
-	if (nsr_config_load(path, &cfg, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	bool tcp = stack_has_tcp();
 	DIR *d = opendir(corpus_dir());
 	assert_non_null(d);
-	int cases = 0, failed = 0;
+	int cases = 0, failed = 0, skipped = 0, xfails = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
@@ -187,6 +214,18 @@ static void test_corpus(void **state)
 			continue;
 		char name[256];
 		snprintf(name, sizeof(name), "%.*s", (int)(n - 8), e->d_name);
+		if (!tcp && !strncmp(name, "tcp_", 4)) {
+			printf("corpus case %s: skipped (this stack has no TCP yet)\n", name);
+			skipped++;
+			continue;
+		}
+		struct nsr_config cfg;
+		snprintf(path, sizeof(path), "%s/%s.conf", corpus_dir(), name);
+		if (nsr_config_load(path, &cfg, err, sizeof(err)) < 0) {
+			snprintf(path, sizeof(path), "%s/stack.conf", corpus_dir());
+			if (nsr_config_load(path, &cfg, err, sizeof(err)) < 0)
+				fail_msg("%s", err);
+		}
 		struct nsr_frames in = { 0 }, exp = { 0 }, got = { 0 }, again = { 0 };
 		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), e->d_name);
 		read_or_fail(path, &in);
@@ -202,10 +241,20 @@ static void test_corpus(void **state)
 			assert_memory_equal(got.v[i].data, again.v[i].data, got.v[i].len);
 		}
 		struct nsr_check_opts o = { .tol_ns = 0 };
-		printf("corpus case %s: ", name);
+		char *xfail = known_failure(name);
+		printf("corpus case %s: %s", name, xfail ? "(known failure) " : "");
 		fflush(stdout);
-		if (nsr_check(&exp, &got, &o, stdout) != 0)
+		int diverged = nsr_check(&exp, &got, &o, stdout);
+		if (xfail && diverged) {
+			printf("  XFAIL %s: %s", name, xfail);
+			xfails++;
+		} else if (xfail) {
+			printf("  XPASS %s: it matches now - delete its line from known_failures.txt\n", name);
 			failed++;
+		} else if (diverged) {
+			failed++;
+		}
+		free(xfail);
 		cases++;
 		nsr_frames_free(&in);
 		nsr_frames_free(&exp);
@@ -213,7 +262,7 @@ static void test_corpus(void **state)
 		nsr_frames_free(&again);
 	}
 	closedir(d);
-	printf("corpus: %d cases, %d failed\n", cases, failed);
+	printf("corpus: %d cases, %d failed, %d known failures, %d skipped\n", cases, failed, xfails, skipped);
 	assert_true(cases >= 5);
 	assert_int_equal(failed, 0);
 }

@@ -74,8 +74,64 @@ f6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x77) / ICMPv6EchoRe
 cases["ipv6_fragments"] = at([ns_for_us(0.0)] + [(0.01 + 0.001 * i, Ether(src=PEER, dst=US) / f) for i, f in enumerate(f6)])
 
 
-def tcp_peer(sport, dport, seq):
-    return IP(src=B, dst=A) / TCP(sport=sport, dport=dport, seq=seq)
+# TCP: the peer acknowledges an "original" ISN of ORIG and echoes TS values from
+# ORIG_TS; pcap-replay run adapts both to the ISN/TSval our stack chooses.
+ORIG, ORIG_TS = 1000000, 5000
+
+
+class Peer:
+    def __init__(self, dport, sport=40000, isn=7000, ts=True):
+        self.dport, self.sport, self.seq, self.ts, self.tsval, self.pkts = dport, sport, isn, ts, 100, []
+        self.ack = ORIG + 1
+
+    def opts(self, t, syn=False):
+        o = [("MSS", 1460), ("SAckOK", b"")] if syn else []
+        if self.ts:
+            o += [("Timestamp", (self.tsval + int(t * 1000), 0 if syn else ORIG_TS + int(t * 1000)))]
+        if syn:
+            o += [("NOP", None), ("WScale", 7)]
+        return o
+
+    def send(self, t, flags, data=b"", ack=None, win=502):
+        if ack is not None:
+            self.ack = ORIG + 1 + ack
+        syn = "S" in flags
+        tcp = TCP(sport=self.sport, dport=self.dport, flags=flags, seq=self.seq,
+                  ack=self.ack if "A" in flags else 0, window=64240 if syn else win, options=self.opts(t, syn))
+        self.pkts.append(v4(t, tcp / Raw(data) if data else tcp))
+        self.seq += len(data) + (1 if syn or "F" in flags else 0)
+        return self
+
+
+p = Peer(7)
+p.send(0.01, "S").send(0.02, "A", ack=0).send(0.03, "PA", b"hello, echo").send(0.08, "A", ack=11)
+p.send(0.10, "FA").send(0.15, "A", ack=12)
+cases["tcp_echo_handshake_close"] = at([arp_who_has(0.0)] + p.pkts)
+
+p = Peer(9)
+p.send(0.01, "S").send(0.02, "A", ack=0)
+for i in range(40):
+    p.send(0.03 + 0.001 * i, "A" if i % 8 else "PA", bytes([i]) * 1448)
+p.send(0.2, "FA")
+cases["tcp_bulk_discard"] = at([arp_who_has(0.0)] + p.pkts)
+
+p = Peer(8080)
+p.send(0.01, "S").send(0.02, "A", ack=0).send(0.03, "PA", b"x" * 100).send(0.05, "RA")
+cases["tcp_rst_established"] = at([arp_who_has(0.0)] + p.pkts)
+
+p = Peer(8080)
+p.send(0.01, "S")                       # never completes: SYN-ACK retransmissions
+cases["tcp_synack_retransmit"] = at([arp_who_has(0.0)] + p.pkts)
+
+p = Peer(7, ts=False)
+p.send(0.01, "S").send(0.02, "A", ack=0, win=0).send(0.03, "PA", b"z" * 3000, win=0)
+p.send(2.5, "A", ack=0, win=65535)      # the window opens: the echo flows
+p.send(2.6, "A", ack=3000, win=65535).send(2.7, "FA", win=65535).send(2.8, "A", ack=3001, win=65535)
+cases["tcp_zero_window_persist"] = at([arp_who_has(0.0)] + p.pkts)
+
+p = Peer(40000, sport=40000, ts=False)
+p.seq = 555
+cases["tcp_stray_ack_rst"] = at([arp_who_has(0.0), v4(0.01, TCP(sport=40001, dport=8080, flags="A", seq=555, ack=123456))])
 
 
 cases["tcp_closed_port_rst"] = at([arp_who_has(0.0),

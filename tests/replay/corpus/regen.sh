@@ -9,5 +9,7 @@ bin=${1:-build/normal}/pcap-replay
 shift 2>/dev/null || true
 cases=${*:-$(cd "$dir" && ls *.in.pcap | sed 's/\.in\.pcap$//')}
 for c in $cases; do
-	"$bin" run --config "$dir/stack.conf" --in "$dir/$c.in.pcap" --out "$dir/$c.expected.pcap"
+	conf="$dir/stack.conf"
+	[ -f "$dir/$c.conf" ] && conf="$dir/$c.conf"   # a case may bring its own config
+	"$bin" run --config "$conf" --in "$dir/$c.in.pcap" --out "$dir/$c.expected.pcap"
 done

@@ -16,7 +16,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage:\n"
-		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N]\n"
+		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N] [--no-adapt]\n"
 		"  pcap-replay check --expect expected.pcap --got got.pcap [--time-tolerance MS]\n"
 		"  pcap-replay diff --config stack.conf --in linux.pcap [--host-mac MAC] [--out ours.pcap]\n"
 		"                   [--seed N] [--time-tolerance MS] [--keep-checksums] [--compare-neigh] [-v]\n"
@@ -26,7 +26,7 @@ static void usage(void)
 struct args {
 	const char *config, *in, *out, *expect, *got;
 	uint64_t seed;
-	bool has_seed, verbose, keep_checksums, compare_neigh;
+	bool has_seed, verbose, keep_checksums, compare_neigh, no_adapt;
 	double tol_ms;
 	bool has_host_mac;
 	uint8_t host_mac[6];
@@ -45,6 +45,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = true;
+			continue;
+		}
+		if (!strcmp(o, "--no-adapt")) {
+			a->no_adapt = true;
 			continue;
 		}
 		if (!strcmp(o, "--compare-neigh")) {
@@ -114,7 +118,7 @@ static int cmd_run(struct args *a)
 	struct nsr_frames in = { 0 }, got = { 0 };
 	int rc = 2;
 	if (nsr_pcap_read(a->in, &in, err, sizeof(err)) < 0 ||
-	    nsr_replay_run(&cfg, seed, &in, &got, err, sizeof(err)) < 0 ||
+	    nsr_replay_run_opts(&cfg, seed, &in, !a->no_adapt, &got, err, sizeof(err)) < 0 ||
 	    nsr_pcap_write(a->out, &got, err, sizeof(err)) < 0)
 		fprintf(stderr, "pcap-replay: %s\n", err);
 	else {

@@ -12,10 +12,15 @@
 /*
  * Replay: inject in's frames at their recorded times into a stack built
  * from cfg (virtual clock starting cfg->settle_ns before the first frame,
- * seeded random source) and collect every frame it sends into got.
+ * seeded random source) and collect every frame it sends into got.  Frames
+ * from cfg's MAC are skipped (a whole capture can be the input); TCP peers'
+ * acknowledgements, SACK blocks and TS echoes are adapted to our ISN/TSval.
  */
 int nsr_replay_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
 		   struct nsr_frames *got, char *err, size_t errlen);
+/* Same; adapt_tcp false injects TCP frames exactly as captured (no ISN/TS rewriting). */
+int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
+			bool adapt_tcp, struct nsr_frames *got, char *err, size_t errlen);
 
 struct nsr_diff_opts {
 	uint8_t host_mac[6];            /* the Linux host's MAC in the capture (default: cfg mac) */

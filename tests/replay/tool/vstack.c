@@ -409,8 +409,17 @@ void nsr_vstack_destroy(struct nsr_vstack *v)
 			ns_close(v->stk, s->fd6);
 	}
 	free(v->svcs);
-	if (v->stk)
+	if (v->stk) {
+		/* drain: with every socket closed, let the stack's own timers finish what is in
+		 * flight (SYN-ACK retries, FIN retransmissions, TIME_WAIT) in virtual time,
+		 * unrecorded, so that it is torn down quiescent */
+		v->record = false;
+		v->on_tx = NULL;
+		v->pump = NULL;
+		v->nsvc = 0;
+		nsr_vstack_advance(v, v->vc.now + 200ull * 1000000000ull);
 		ns_stack_destroy(v->stk);
+	}
 	nsr_frames_free(&v->out);
 	free(v);
 }
