@@ -413,6 +413,70 @@ static void test_cubic_bulk_166k_idle_restart(void **state)
 	snd_fini(&t);
 }
 
+/*
+ * cubic/cubic-hystart-delay-rtt-jumps-upward.pkt: RTT 200 ms, then ACKs of a
+ * round arrive 240 ms after sending: after 8 samples the round's minimum
+ * (240) exceeds delay_min + 16 ms, and HyStart sets ssthresh = cwnd = 36.
+ */
+static void test_cubic_hystart_rtt_jumps_upward(void **state)
+{
+	(void)state;
+	struct snd t;
+	snd_init(&t, 1000, &ns_tcp_cc_cubic);
+	ns_tcp_rtt_sample_syn(&t.rtt, 200 * MS, 1, t.now);
+	t.app_end = 30001;
+	xmit(&t);
+	t.now += 200 * MS;
+	ack(&t, 10001, NULL, 0);
+	assert_int_equal(t.cc.cwnd, 20);
+	assert_int_equal(t.nxt, 30001);
+	t.now += 240 * MS;
+	for (uint32_t a = 12001; a <= 30001; a += 2000) {
+		ack(&t, a, NULL, 0);
+		if (a <= 26001) {
+			assert_int_equal(t.cc.ssthresh, NS_TCP_INFINITE_SSTHRESH);
+			assert_int_equal(t.cc.cwnd, 20 + (a - 10001) / 1000);
+		} else {
+			assert_int_equal(t.cc.ssthresh, 36);
+			assert_int_equal(t.cc.cwnd, 36);
+		}
+		t.now += 1 * MS;
+	}
+	snd_fini(&t);
+}
+
+/*
+ * cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt: the last ACK of the
+ * round has a 29 ms RTT; the new min RTT must not cause a spurious exit
+ * (Linux commit b344579ca847): slow start continues to cwnd 40.
+ */
+static void test_cubic_hystart_min_rtt_jumps_downward(void **state)
+{
+	(void)state;
+	struct snd t;
+	snd_init(&t, 1000, &ns_tcp_cc_cubic);
+	ns_tcp_rtt_sample_syn(&t.rtt, 200 * MS, 1, t.now);
+	t.app_end = 28001;
+	xmit(&t);
+	t.now += 200 * MS;
+	ack(&t, 10001, NULL, 0);
+	assert_int_equal(t.cc.cwnd, 20);
+	assert_int_equal(t.nxt, 28001);
+	t.now += 180 * MS;
+	t.app_end += 2000;                      /* write(4, ..., 2000) */
+	xmit(&t);
+	assert_int_equal(t.nxt, 30001);
+	t.now += 20 * MS;
+	for (uint32_t a = 12001; a <= 30001; a += 2000) {
+		ack(&t, a, NULL, 0);
+		assert_int_equal(t.cc.ssthresh, NS_TCP_INFINITE_SSTHRESH);
+		assert_int_equal(t.cc.cwnd, 20 + (a - 10001) / 1000);
+		t.now += 1 * MS;
+	}
+	assert_int_equal(t.cc.cwnd, 40);
+	snd_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +486,8 @@ int main(void)
 		cmocka_unit_test(test_slow_start_after_idle),
 		cmocka_unit_test(test_synack_options_match_scripts),
 		cmocka_unit_test(test_cubic_bulk_166k_idle_restart),
+		cmocka_unit_test(test_cubic_hystart_rtt_jumps_upward),
+		cmocka_unit_test(test_cubic_hystart_min_rtt_jumps_downward),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
