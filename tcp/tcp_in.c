@@ -223,6 +223,7 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 		tcp_child_abort_unqueued(c);
 		goto drop;
 	}
+	tcp_inherit_port(c);
 	L->syn_qlen++;
 	c->in_synq = true;
 	tcp_send_synack(c);
@@ -755,7 +756,6 @@ static void rcv_synsent(struct tcp_ep *ep, struct tcp_seg *seg)
 		tcp_init_transfer(ep);
 		enter_quickack(ep, TCP_MAX_QUICKACKS);
 		tcp_send_ack(ep);
-		ep->connect_pending = false;
 		wake(ep);
 		/* data queued before the handshake completed (e.g. nonblocking send) */
 		tcp_push(ep, false);
@@ -966,7 +966,6 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		tcp_init_transfer(ep);
 		ep->t_rtx = 0;
 		ep->rtx_kind = TCP_RTX_NONE;
-		ep->connect_pending = false;
 		tcp_timer_update(ep);
 		wake(ep);
 	} else {

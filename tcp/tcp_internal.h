@@ -283,6 +283,7 @@ struct tcp_ep {
 	int err_soft;                   /* last soft ICMP error */
 	bool connect_pending;           /* connect in progress or its result not yet reported */
 	bool ever_connected;            /* connect() was called (Linux SS_CONNECTING/CONNECTED) */
+	bool disconnecting;             /* shutdown() while connecting (Linux SS_DISCONNECTING) */
 	bool reset_seen;                /* connection was reset: EPIPE after ECONNRESET reported */
 	bool conn_reported;
 
@@ -387,6 +388,7 @@ void tcp_time_wait(struct tcp_ep *ep, int state, uint64_t timeo);
 uint64_t tcp_rto_ns(struct tcp_ep *ep);
 
 int tcp_listen_check_port(struct tcp_ep *ep);
+void tcp_inherit_port(struct tcp_ep *child);
 
 /* ---- tcp_sock.c ------------------------------------------------------------- */
 void tcp_send_cookie_synack(struct tcp_ep *lep, struct tcp_seg *seg);

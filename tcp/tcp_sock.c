@@ -254,6 +254,7 @@ void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_s
 		ns_pkt_unref(seg->pkt);
 		return;
 	}
+	tcp_inherit_port(c);
 	NS_STAT_INC(stk, TcpExtSyncookiesRecv);
 	NS_STAT_INC(stk, TcpPassiveOpens);
 	tcp_init_transfer(c);
@@ -522,6 +523,7 @@ static int tcp_disconnect_locked(struct tcp_ep *ep)
 	if (!ep->bind_port_lock)
 		tcp_unbind(ep);
 	ep->ever_connected = false;
+	ep->disconnecting = false;
 	ep->shut = 0;
 	ep->fin_queued = ep->fin_sent = ep->fin_rcvd = false;
 	ep->syn_acked = false;
@@ -564,6 +566,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 	struct ns_addr raddr;
 	uint16_t rport;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->disconnecting) {
+		err = -NS_EINVAL;
+		goto out;
+	}
 	switch (ep->state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
@@ -595,8 +601,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 		goto out;
 	default:
 		if (ep->connect_pending) {
-			/* the nonblocking connect completed: report success once (Linux returns 0? EISCONN) */
+			/* the nonblocking connect completed: this call reports it (Linux SS_CONNECTING -> SS_CONNECTED) */
 			ep->connect_pending = false;
+			err = 0;
+			goto out;
 		}
 		err = -NS_EISCONN;
 		goto out;
@@ -1064,6 +1072,12 @@ static int tcp_shutdown(struct ns_sock *sk, int how)
 	int err = 0;
 	struct tcp_ep *stop = NULL;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->connect_pending) {
+		/* Linux inet_shutdown on SS_CONNECTING */
+		if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV || ep->state == TCP_CLOSE)
+			ep->disconnecting = true;
+		ep->connect_pending = false;
+	}
 	switch (ep->state) {
 	case TCP_CLOSE:
 		err = -NS_ENOTCONN;
@@ -1299,10 +1313,30 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+/* IPPROTO_IPV6 on AF_INET6 sockets: IPV6_V6ONLY (Linux: only before bind). */
+static int tcp_set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (sk->domain != NS_AF_INET6 || name != NS_IPV6_V6ONLY)
+		return -NS_ENOPROTOOPT;
+	if (len < sizeof(int))
+		return -NS_EINVAL;
+	int val;
+	memcpy(&val, v, sizeof(val));
+	pthread_mutex_lock(&sk->mu);
+	int err = ep->bound ? -NS_EINVAL : 0;
+	if (!err)
+		sk->v6only = val != 0;
+	pthread_mutex_unlock(&sk->mu);
+	return err;
+}
+
 static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
 	int val = 0, err = 0;
+	if (level == NS_IPPROTO_IPV6)
+		return tcp_set_ipv6(sk, name, v, len);
 	if (level == NS_SOL_SOCKET) {
 		pthread_mutex_lock(&sk->mu);
 		switch (name) {
@@ -1442,6 +1476,15 @@ static int put_int(void *v, socklen_t *len, int val)
 static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6 && name == NS_IPV6_V6ONLY) {
+		if ((int)*len < 0)
+			return -NS_EINVAL;
+		int one = sk->v6only;
+		socklen_t n = *len < sizeof(one) ? *len : sizeof(one);
+		memcpy(v, &one, n);
+		*len = n;
+		return 0;
+	}
 	if (level != NS_IPPROTO_TCP)
 		return -NS_ENOPROTOOPT;
 	int val, err = 0;
