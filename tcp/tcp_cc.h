@@ -219,7 +219,10 @@ void ns_tcp_cc_undo(struct ns_tcp_cc *cc, uint64_t now_us);
  * Restart after idle (RFC 5681 §4.1 / RFC 7661, Linux tcp_cwnd_restart with
  * tcp_slow_start_after_idle=1): when idle_us >= rto_us, cwnd is halved per
  * RTO idle, down to min(cwnd, IW); ssthresh keeps 3/4 of the old cwnd.
- * Also tells the algorithm (CUBIC shifts its epoch).
+ * rto_us = 0 skips that (Linux with tcp_slow_start_after_idle=0).  Always
+ * tells the algorithm (CUBIC shifts its epoch by the idle time).  idle_us:
+ * now - the time data was last sent (Linux lsndtime).  Call it before
+ * sending when nothing is in flight.
  */
 void ns_tcp_cc_idle_restart(struct ns_tcp_cc *cc, uint64_t idle_us, uint32_t rto_us,
 			    uint64_t now_us);
