@@ -361,27 +361,40 @@ static void measure_rcv_mss(struct tcp_ep *ep, uint32_t len)
 		ep->rcv_mss = len > ep->advmss ? ep->advmss : len;
 }
 
-/* Receive-side RTT for auto-tuning (Linux tcp_rcv_rtt_measure*). */
+/* Receive-side RTT for auto-tuning (Linux tcp_rcv_rtt_measure / _ts): a
+ * window's worth of data arriving bounds the RTT from above; a timestamp
+ * echo gives it directly when it is at least one tick. */
+static void rcv_rtt_update(struct tcp_ep *ep, uint64_t m, bool win_dep)
+{
+	if (!m)
+		m = 1;
+	if (!ep->rcv_rtt_us) {
+		ep->rcv_rtt_us = m;
+		return;
+	}
+	if (win_dep) {
+		/* a window measurement only ever lowers the estimate */
+		if (m < ep->rcv_rtt_us)
+			ep->rcv_rtt_us = m;
+		return;
+	}
+	ep->rcv_rtt_us = (ep->rcv_rtt_us * 7 + m) / 8;
+}
+
 static void rcv_rtt_measure(struct tcp_ep *ep, const struct tcp_seg *seg)
 {
 	uint64_t t = now_us(ep);
-	if (ep->ts_ok && seg_has_ts(seg) && seg->opt.tsecr) {
+	if (ep->ts_ok && seg_has_ts(seg) && seg->opt.tsecr && seg->len >= ep->rcv_mss) {
 		int64_t m = ns_tcp_rtt_ts_sample(tcp_ts_now(ep), seg->opt.tsecr, 1);
-		if (m > 0) {
-			ep->rcv_rtt_us = ep->rcv_rtt_us ? (ep->rcv_rtt_us * 7 + (uint64_t)m) / 8 : (uint64_t)m;
-		}
+		if (m > 0)
+			rcv_rtt_update(ep, (uint64_t)m, false);
+	}
+	if (ep->rcv_rtt_time && ns_seq_lt(ep->rcv_nxt, ep->rcv_rtt_seq))
 		return;
-	}
-	if (ep->rcv_rtt_time == 0) {
-		ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
-		ep->rcv_rtt_time = t;
-	} else if (ns_seq_geq(seg->seq, ep->rcv_rtt_seq)) {
-		uint64_t m = t - ep->rcv_rtt_time;
-		if (m)
-			ep->rcv_rtt_us = ep->rcv_rtt_us ? (ep->rcv_rtt_us * 7 + m) / 8 : m;
-		ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
-		ep->rcv_rtt_time = t;
-	}
+	if (ep->rcv_rtt_time)
+		rcv_rtt_update(ep, t - ep->rcv_rtt_time, true);
+	ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
+	ep->rcv_rtt_time = t;
 }
 
 /* Linux tcp_event_data_recv(): ACK pacing state on new data. */
