@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <net/if.h>
@@ -219,7 +220,10 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 	if (o && ((o->flags & NS_TAP_F_OFFLOAD) || o->queues > 1)) {
 		struct ns_tapf_opts fo = { .mtu = o->mtu, .offload = (o->flags & NS_TAP_F_OFFLOAD) != 0,
 					   .queues = o->queues > 1 ? o->queues : 1 };
-		return ns_link_tapf_open(name, mac, &fo, err);
+		struct ns_link *fl = ns_link_tapf_open(name, mac, &fo, err);
+		if (fl)
+			ns_link_tap_set_txqlen(name, NS_TAP_TXQLEN);
+		return fl;
 	}
 	if (!name || !*name || strlen(name) >= IFNAMSIZ) {
 		*err = -ENAMETOOLONG;
@@ -246,6 +250,7 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 		return NULL;
 	}
 	t->created = !existed;
+	ns_link_tap_set_txqlen(name, NS_TAP_TXQLEN);
 	t->l.ops = &tap_ops;
 	t->l.mtu = o && o->mtu ? o->mtu : 1500;
 	t->l.max_header_len = NS_ETH_HLEN;
@@ -255,6 +260,26 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 	snprintf(t->l.name, sizeof(t->l.name), "%s", name);
 	*err = 0;
 	return &t->l;
+}
+
+int ns_link_tap_set_txqlen(const char *name, unsigned qlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	int err = 0;
+	if (ioctl(s, SIOCGIFTXQLEN, &ifr) < 0) {
+		err = -errno;
+	} else if ((unsigned)ifr.ifr_qlen < qlen) {
+		ifr.ifr_qlen = (int)qlen;
+		if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0)
+			err = -errno;
+	}
+	close(s);
+	return err;
 }
 
 bool ns_link_tap_created(struct ns_link *l)

@@ -38,6 +38,16 @@ struct ns_tap_opts {
  */
 struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 				 const struct ns_tap_opts *o, int *err);
+/*
+ * Raises the kernel-side transmit queue of tap `name` (the ring of frames
+ * waiting for us to read) to at least qlen frames.  With Linux's default of
+ * 1000 a kernel TCP sender overflows it in bursts and the drops cost most
+ * of the throughput; ns_link_tap_open() asks for NS_TAP_TXQLEN.  Needs
+ * CAP_NET_ADMIN; 0 or -errno (failure is harmless).
+ */
+#define NS_TAP_TXQLEN 10000
+int ns_link_tap_set_txqlen(const char *name, unsigned qlen);
+
 /* Whether ns_link_tap_open() created the device (it goes away on close). */
 bool ns_link_tap_created(struct ns_link *l);
 

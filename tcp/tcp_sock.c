@@ -1313,10 +1313,30 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+/* IPPROTO_IPV6 on AF_INET6 sockets: IPV6_V6ONLY (Linux: only before bind). */
+static int tcp_set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (sk->domain != NS_AF_INET6 || name != NS_IPV6_V6ONLY)
+		return -NS_ENOPROTOOPT;
+	if (len < sizeof(int))
+		return -NS_EINVAL;
+	int val;
+	memcpy(&val, v, sizeof(val));
+	pthread_mutex_lock(&sk->mu);
+	int err = ep->bound ? -NS_EINVAL : 0;
+	if (!err)
+		sk->v6only = val != 0;
+	pthread_mutex_unlock(&sk->mu);
+	return err;
+}
+
 static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
 	int val = 0, err = 0;
+	if (level == NS_IPPROTO_IPV6)
+		return tcp_set_ipv6(sk, name, v, len);
 	if (level == NS_SOL_SOCKET) {
 		pthread_mutex_lock(&sk->mu);
 		switch (name) {
@@ -1456,6 +1476,15 @@ static int put_int(void *v, socklen_t *len, int val)
 static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6 && name == NS_IPV6_V6ONLY) {
+		if ((int)*len < 0)
+			return -NS_EINVAL;
+		int one = sk->v6only;
+		socklen_t n = *len < sizeof(one) ? *len : sizeof(one);
+		memcpy(v, &one, n);
+		*len = n;
+		return 0;
+	}
 	if (level != NS_IPPROTO_TCP)
 		return -NS_ENOPROTOOPT;
 	int val, err = 0;

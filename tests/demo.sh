@@ -58,7 +58,7 @@ step "echo 'hello over UDP' | nc -u -w 1 $STK 7    (UDP echo)"
 echo 'hello over UDP' | ip netns exec "$NS" timeout 5 nc -u -w 1 $STK 7
 step "curl -s http://$STK/bytes/1000000 | wc -c"
 ip netns exec "$NS" curl -s --max-time 10 http://$STK/bytes/1000000 | wc -c
-step "kill -USR1 <netstackd>   (statistics under Linux's counter names, excerpt)"
+step "kill -USR1 <netstackd>   (statistics under Linux's counter names)"
 kill -USR1 $PID
 sleep 0.3
 

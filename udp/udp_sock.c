@@ -395,6 +395,14 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	int err;
+	if (level == NS_SOL_SOCKET) {
+		if (name != NS_SO_BINDTODEVICE)
+			return -NS_ENOPROTOOPT;
+		pthread_mutex_lock(&sk->mu);    /* the device is part of the demux key */
+		ns__udp_rehash_locked(sk->stk, udp_sk(sk));
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
 	if (level == NS_SOL_UDP)
 		return len < sizeof(int) ? -NS_EINVAL : -NS_ENOPROTOOPT;
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
