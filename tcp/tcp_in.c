@@ -677,6 +677,8 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->snd_una = ack;
 		tcp_sndq_ack(ep, ack);
 		tcp_txr_ack(ep, ack);
+		if (ep->urg_mode && !ns_seq_lt(ack, ep->snd_up))
+			ep->urg_mode = false;
 		uint32_t mss = tcp_current_mss(ep);
 		acked_segs = (acked + mss - 1) / mss;
 		ep->bytes_acked += acked;
@@ -902,11 +904,22 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		goto drop;
 	}
 	if (!ns_seq_linux_acceptable(seg->seq, seg->end_seq, ep->rcv_wup, ep->rcv_nxt, receive_window(ep))) {
+		/* RFC 9293: ACK an unacceptable segment, at most every 500 ms
+		 * (Linux tcp_oow_rate_limited) so two confused ends cannot ping-pong */
 		if (!(seg->flags & TCPF_RST)) {
-			if (ep->state == TCP_SYN_RECV && ep->parent) {
-				/* Linux tcp_check_req: unacceptable segment to a request -> ACK */
+			uint64_t now = ns__now(ep->stk);
+			if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)) && ep->last_oow_ack &&
+			    now - ep->last_oow_ack < TCP_INVALID_RATELIMIT_NS) {
+				NS_STAT_INC(ep->stk, TcpExtTCPACKSkippedSeq);
+			} else {
+				ep->last_oow_ack = now;
+				if (ns_seq_lt(seg->end_seq, ep->rcv_nxt) && seg->len && ep->sack_ok) {
+					/* a retransmission of data we have: D-SACK it (RFC 2883) */
+					ns_sack_rcv_dsack(&ep->ofo.sack, seg->seq, seg->end_seq);
+					NS_STAT_INC(ep->stk, TcpExtTCPDSACKOldSent);
+				}
+				tcp_send_ack(ep);
 			}
-			tcp_send_ack(ep);
 		}
 		goto drop;
 	}
@@ -1081,14 +1094,18 @@ void ns__tcp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 		}
 		goto out;
 	}
-	if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV) {
-		/* RFC 5927 / Linux: hard errors abort a connection attempt */
-		if (e->hard && ep->state == TCP_SYN_SENT) {
+	if (ep->state == TCP_SYN_SENT || (ep->state == TCP_SYN_RECV && !ep->parent)) {
+		/* Linux tcp_v4_err: an error while connecting aborts the attempt */
+		if (e->err) {
 			ns__sock_set_err_locked(sk, e->err);
 			tcp_done(ep);
-		} else {
-			ep->err_soft = e->err;
 		}
+		goto out;
+	}
+	if (ep->state == TCP_SYN_RECV) {
+		/* a request: Linux tcp_req_err drops it when the sequence matches */
+		if (e->err && seq == ep->iss)
+			tcp_done(ep);
 		goto out;
 	}
 	/* RFC 5927 5.2 / Linux: on an established connection errors are soft */
