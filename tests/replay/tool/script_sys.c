@@ -123,6 +123,10 @@ static int64_t eval(struct nsr_runner *r, const struct nsr_expr *e, bool *ok)
 		return e->ival;
 	case NSR_E_SYM: {
 		int64_t v = nsr_sym_value(e->s, ok);
+		if (!*ok && err_value(e->s) > 0) {     /* [ECONNREFUSED] as an SO_ERROR value */
+			*ok = true;
+			return err_value(e->s);
+		}
 		if (!*ok)
 			nsr_r_skip_script(r, "unknown symbol %s", e->s);
 		return v;
