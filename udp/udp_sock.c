@@ -306,7 +306,11 @@ static int set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	case NS_IP_PKTINFO: us->pktinfo = val != 0; return 0;
 	case NS_IP_RECVTTL: us->recvttl = val != 0; return 0;
 	case NS_IP_RECVTOS: us->recvtos = val != 0; return 0;
-	case NS_IP_RECVERR: us->recverr = val != 0; return 0;
+	case NS_IP_RECVERR:
+		us->recverr = val != 0;
+		if (!us->recverr)
+			ns__udp_errq_purge_locked(us);
+		return 0;
 	case NS_IP_MTU_DISCOVER:
 		if (val < NS_IP_PMTUDISC_DONT || val > NS_IP_PMTUDISC_OMIT)
 			return -NS_EINVAL;
@@ -359,7 +363,11 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		sk->v6only = val != 0;
 		return 0;
 	case NS_IPV6_RECVPKTINFO: us->recvpktinfo6 = val != 0; return 0;
-	case NS_IPV6_RECVERR: us->recverr = val != 0; return 0;
+	case NS_IPV6_RECVERR:
+		us->recverr = val != 0;
+		if (!us->recverr)
+			ns__udp_errq_purge_locked(us);
+		return 0;
 	case NS_IPV6_UNICAST_HOPS:
 		if (val > 255 || val < -1)
 			return -NS_EINVAL;
@@ -451,6 +459,8 @@ static int udp_poll_locked(struct ns_sock *sk)
 		m |= NS_POLLHUP;
 	if (us->rq_head)
 		m |= NS_POLLIN | NS_POLLRDNORM;
+	if (us->eq_head)
+		m |= NS_POLLERR;
 	return m;
 }
 
@@ -478,6 +488,7 @@ static void udp_close(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
+	ns__udp_errq_purge_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
 
@@ -495,6 +506,7 @@ static void udp_destroy(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
+	ns__udp_errq_purge_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

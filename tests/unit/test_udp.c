@@ -137,6 +137,15 @@ static void test_send_recv_basic(void **state)
 	wait_readable(&p, A, tx);
 	assert_int_equal(ns_recv(A, tx, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "pong", 4);
+	/* to our own address: local delivery */
+	int self = udp_sock(A, NS_AF_INET);
+	bind4(A, self, "198.18.0.1", 9010, 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.1", 9010, "me", 2), 2);
+	wait_readable(&p, A, self);
+	l = sizeof(from);
+	assert_int_equal(ns_recvfrom(A, self, buf, sizeof(buf), 0, (struct sockaddr *)&from, &l), 2);
+	assert_int_equal(ntohs(from.sin_port), port);
+	ns_close(A, self);
 	ns_close(A, tx);
 	ns_close(B, rx);
 	pair_fini(&p);
