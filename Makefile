@@ -40,6 +40,8 @@ REPLAY_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(REPLAY_SRCS))
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+EXAMPLE_SRCS := $(wildcard tests/example/*.c)
+TEST_BINS += $(patsubst tests/example/%.c,$(OUT)/tests/example_%,$(EXAMPLE_SRCS))
 TEST_HELPER_SRCS := $(wildcard tests/unit/helpers/*.c)
 TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(TEST_HELPER_SRCS))
 # keep helper objects (make would delete them as intermediates and rebuild every time)
@@ -50,7 +52,7 @@ ifneq ($(REPLAY_SRCS),)
 BINS += $(OUT)/pcap-replay
 endif
 
-.PHONY: all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net
+.PHONY: check-install all lib deps test test-normal test-asan portable clean install demo bench fuzz fuzz-smoke check-net packetdrill
 .DEFAULT_GOAL := all
 
 all: deps
@@ -94,6 +96,20 @@ $(OUT)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(OUT)/libnetstack.a
 	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -Itests/unit $(LDFLAGS_$(V)) -o $@ $< $(TEST_HELPER_OBJS) \
 		$(OUT)/libnetstack.a -lcmocka $(LIBS) $(TOOL_LIBS)
 
+# pcap-replay's unit tests (tests/unit/test_replay*.c) link its library objects.
+REPLAY_LIB_OBJS := $(filter-out %/main.o,$(REPLAY_OBJS))
+REPLAY_TEST_BINS := $(filter $(OUT)/tests/test_replay%,$(TEST_BINS))
+$(REPLAY_TEST_BINS): $(OUT)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(REPLAY_LIB_OBJS) $(OUT)/libnetstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NL_CFLAGS) -Itests/unit -Itests/replay/tool $(LDFLAGS_$(V)) -o $@ $< $(TEST_HELPER_OBJS) \
+		$(REPLAY_LIB_OBJS) $(OUT)/libnetstack.a -lcmocka $(LIBS) $(TOOL_LIBS)
+
+# The README's example programs, built as a user would (public headers only).
+$(OUT)/tests/example_%: tests/example/%.c $(OUT)/libnetstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS_$(V)) -Inetstack $(LDFLAGS_$(V)) -o $@ $< \
+		$(OUT)/libnetstack.a $(LIBS) $(TOOL_LIBS)
+
 -include $(LIB_OBJS:.o=.d) $(NETSTACKD_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d) $(TEST_HELPER_OBJS:.o=.d)
 
 # ---- tests -------------------------------------------------------------------
@@ -102,6 +118,7 @@ test: deps
 	@$(MAKE) --no-print-directory portable
 	@$(MAKE) --no-print-directory V=normal build-all
 	@$(MAKE) --no-print-directory V=asan build-all
+	@$(MAKE) --no-print-directory check-install
 	@sh tests/run.sh $(BUILD)/normal $(BUILD)/asan
 
 test-normal: deps
@@ -127,6 +144,22 @@ portable:
 	@rm -f $(BUILD)/portable/libcore.a; ar rcs $(BUILD)/portable/libcore.a $(BUILD)/portable/*.o
 	@echo "portable: OK ($(words $(PORTABLE_SRCS)) files)"
 
+# The shared packetdrill corpus (../shared/packetdrill) run in-process by pcap-replay.
+packetdrill: deps
+	@$(MAKE) --no-print-directory V=normal build-all
+	@sh tests/replay/packetdrill.sh $(BUILD)/normal
+
+# Installs into a staging prefix and builds the README example against the
+# installed headers, pkg-config file and shared library.
+check-install:
+	@rm -rf $(BUILD)/stage
+	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/stage >/dev/null
+	@PKG_CONFIG_PATH=$(BUILD)/stage/lib/pkgconfig $(CC) -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+		tests/example/hello.c $$(PKG_CONFIG_PATH=$(BUILD)/stage/lib/pkgconfig pkg-config --cflags --libs netstack) \
+		-o $(BUILD)/stage/hello
+	@LD_LIBRARY_PATH=$(BUILD)/stage/lib $(BUILD)/stage/hello >/dev/null && \
+	 echo "check-install: installed library, headers and netstack.pc build and run the example: OK"
+
 demo: all
 	@sh tests/demo.sh
 
@@ -146,7 +179,7 @@ install: all
 	ln -sf libnetstack.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libnetstack.so
 	install -m 644 netstack/netstack.h netstack/ns_abi.h netstack/pkt.h netstack/link.h $(DESTDIR)$(PREFIX)/include/netstack/
-	install -m 644 $(BUILD)/normal/netstack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' netstack/netstack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netstack.pc
 	install -m 755 $(BUILD)/normal/netstackd $(DESTDIR)$(PREFIX)/bin/
 
 clean:

@@ -5,10 +5,14 @@
  * packets waiting for resolution, gratuitous ARP on address add.
  * Owns: nic->arp and the Arp* counters.
  *
- * Locking: one mutex per NIC guards its table; nothing is sent or freed
- * while it is held (frames to send are collected and sent after unlock,
- * since a link may deliver or block).  One timer per NIC, armed at the
- * earliest entry deadline, walks the table (at most ARP_MAX entries).
+ * Locking: one mutex per NIC serializes changes to its table; nothing is
+ * sent or freed while it is held (frames to send are collected and sent
+ * after unlock, since a link may deliver or block).  The transmit fast path
+ * takes no lock: bucket chains are RCU-protected (entries freed after a
+ * grace period) and each entry publishes its MAC and state in one atomic
+ * word; only a miss, an unresolved or a STALE entry takes the mutex.  One
+ * timer per NIC, armed at the earliest entry deadline, walks the table
+ * (at most ARP_MAX entries).
  *
  * Timing (Linux defaults): retrans 1 s, 3 broadcast requests then
  * failure; reachable 15-45 s (base 30 s), delay_first_probe 5 s, 3
@@ -29,15 +33,20 @@
 #define ARP_DELAY (5ull * NS_NSEC_PER_SEC)
 #define ARP_GC_STALE (60ull * NS_NSEC_PER_SEC)
 #define ARP_QBYTES 212992u              /* Linux unres_qlen_bytes */
+#define ARP_LOCKTIME NS_NSEC_PER_SEC     /* Linux locktime: first answer wins */
 
 struct arp_ent {
-	struct arp_ent *next;
-	uint32_t ip;
+	struct arp_ent *next;           /* RCU-protected chain */
+	struct rcu_head rcu;
+	uint32_t ip;                    /* immutable */
+	_Atomic uint64_t hw;            /* MAC (bits 0..47) | state << 48, for lockless readers */
+	_Atomic uint64_t used;          /* last transmit through it */
+	/* the rest under arp_tab.mu */
 	uint8_t mac[6];
 	uint8_t state;
 	uint8_t probes;
 	uint64_t deadline;              /* next state event, 0 none */
-	uint64_t confirmed, used, updated;
+	uint64_t confirmed, updated;
 	struct ns_pkt *qh, *qt;
 	uint32_t qbytes;
 };
@@ -92,6 +101,20 @@ static void ent_free(struct arp_ent *e)
 	free(e);
 }
 
+static void ent_free_rcu(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct arp_ent, rcu));
+}
+
+/* Publishes mac + state for the lockless transmit path (mu held). */
+static void publish(struct arp_ent *e)
+{
+	uint64_t w = (uint64_t)e->state << 48;
+	for (int i = 0; i < 6; i++)
+		w |= (uint64_t)e->mac[i] << (40 - 8 * i);
+	atomic_store_explicit(&e->hw, w, memory_order_release);
+}
+
 void ns__arp_nic_fini(struct ns_nic *nic)
 {
 	struct arp_tab *t = tab_of(nic);
@@ -127,7 +150,7 @@ static void unlink_locked(struct arp_tab *t, struct arp_ent *e)
 	while (*pp && *pp != e)
 		pp = &(*pp)->next;
 	if (*pp) {
-		*pp = e->next;
+		ns_rcu_assign(*pp, e->next);
 		t->count--;
 	}
 }
@@ -153,7 +176,7 @@ static bool evict_one_locked(struct arp_tab *t, struct arp_work *w)
 		last->next = w->drop;
 		w->drop = q;
 	}
-	free(victim);
+	ns_call_rcu(&victim->rcu, ent_free_rcu);
 	return true;
 }
 
@@ -167,7 +190,7 @@ static struct arp_ent *create_locked(struct arp_tab *t, uint32_t ip, struct arp_
 	e->ip = ip;
 	uint32_t b = bucket_of(ip);
 	e->next = t->b[b];
-	t->b[b] = e;
+	ns_rcu_assign(t->b[b], e);
 	t->count++;
 	return e;
 }
@@ -340,12 +363,37 @@ static void enqueue_locked(struct arp_tab *t, struct arp_ent *e, struct ns_pkt *
 	e->qbytes += pkt->truesize;
 }
 
+/* The lockless lookup: true with mac when the entry can be used as is. */
+static bool fast_lookup(struct arp_tab *t, uint32_t ip, uint8_t mac[6], uint64_t now)
+{
+	bool ok = false;
+	ns_rcu_read_lock();
+	struct arp_ent *e = ns_rcu_dereference(t->b[bucket_of(ip)]);
+	while (e && e->ip != ip)
+		e = ns_rcu_dereference(e->next);
+	if (e) {
+		uint64_t w = atomic_load_explicit(&e->hw, memory_order_acquire);
+		uint8_t st = (uint8_t)(w >> 48);
+		if (st == NS_ARP_REACHABLE || st == NS_ARP_DELAY || st == NS_ARP_PROBE ||
+		    st == NS_ARP_PERMANENT) {
+			for (int i = 0; i < 6; i++)
+				mac[i] = (uint8_t)(w >> (40 - 8 * i));
+			atomic_store_explicit(&e->used, now, memory_order_relaxed);
+			ok = true;
+		}
+	}
+	ns_rcu_read_unlock();
+	return ok;
+}
+
 int ns__arp_output(struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop)
 {
 	struct arp_tab *t = tab_of(nic);
 	struct ns_stack *stk = nic->stk;
 	uint64_t now = ns__now(stk);
 	uint8_t mac[6];
+	if (fast_lookup(t, nexthop, mac, now))
+		return ns__eth_output(nic, pkt, mac, NS_ETHERTYPE_IPV4);
 	struct arp_work w;
 	work_init(&w);
 	pthread_mutex_lock(&t->mu);
@@ -356,6 +404,7 @@ int ns__arp_output(struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop)
 		if (e->state == NS_ARP_STALE) {
 			e->state = NS_ARP_DELAY;
 			e->deadline = now + ARP_DELAY;
+			publish(e);
 			arm(t, e->deadline);
 		}
 		pthread_mutex_unlock(&t->mu);
@@ -371,8 +420,10 @@ int ns__arp_output(struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop)
 			return -NS_ENOBUFS;
 		}
 		e->state = NS_ARP_INCOMPLETE;
-		e->used = e->updated = now;
+		e->used = now;
+		e->updated = now;
 		e->probes = 0;
+		publish(e);
 		solicit_locked(t, e, &w);
 		e->deadline = now + ARP_RETRANS;
 		arm(t, e->deadline);
@@ -455,12 +506,16 @@ static void timer_fn(void *arg)
 		struct arp_ent **pp = &t->b[i];
 		while (*pp) {
 			struct arp_ent *e = *pp;
-			if (e->deadline && e->deadline <= now && !ent_expire_locked(t, e, now, &w)) {
-				*pp = e->next;
-				t->count--;
-				ns_pkt_unref_chain(e->qh);
-				free(e);
-				continue;
+			if (e->deadline && e->deadline <= now) {
+				if (!ent_expire_locked(t, e, now, &w)) {
+					ns_rcu_assign(*pp, e->next);
+					t->count--;
+					ns_pkt_unref_chain(e->qh);
+					e->qh = NULL;
+					ns_call_rcu(&e->rcu, ent_free_rcu);
+					continue;
+				}
+				publish(e);
 			}
 			if (e->deadline && e->deadline < next)
 				next = e->deadline;
@@ -476,9 +531,11 @@ static void timer_fn(void *arg)
 /* ---- receive ---------------------------------------------------------------------- */
 
 /* Records sha for sip: creates when `create`, else only updates an entry
- * we have.  `confirm`: a reply or unicast (REACHABLE), else STALE. */
+ * we have.  `confirm`: a unicast reply (REACHABLE), else STALE.  A new MAC
+ * within ARP_LOCKTIME of the last update is ignored unless `force` (a
+ * request for us or a gratuitous ARP), as Linux does. */
 static void learn_locked(struct arp_tab *t, uint32_t sip, const uint8_t *sha, bool create,
-			 bool confirm, uint64_t now, struct arp_work *w)
+			 bool confirm, bool force, uint64_t now, struct arp_work *w)
 {
 	struct arp_ent *e = lookup_locked(t, sip);
 	if (!e) {
@@ -491,6 +548,9 @@ static void learn_locked(struct arp_tab *t, uint32_t sip, const uint8_t *sha, bo
 	}
 	if (e->state == NS_ARP_PERMANENT)
 		return;
+	if (e->state && e->state != NS_ARP_INCOMPLETE && memcmp(e->mac, sha, 6) != 0 && !force &&
+	    now < e->updated + ARP_LOCKTIME)
+		return;
 	bool changed = e->state == NS_ARP_INCOMPLETE || memcmp(e->mac, sha, 6) != 0;
 	memcpy(e->mac, sha, 6);
 	e->updated = now;
@@ -502,6 +562,7 @@ static void learn_locked(struct arp_tab *t, uint32_t sip, const uint8_t *sha, bo
 		e->state = NS_ARP_STALE;
 		e->deadline = now + ARP_GC_STALE;
 	}
+	publish(e);
 	if (e->qh)
 		flush_queue_locked(t, e, w);
 	arm(t, e->deadline);
@@ -545,7 +606,7 @@ void ns__arp_rcv(struct ns_nic *nic, struct ns_pkt *pkt)
 		bool create = op == NS_ARPOP_REQUEST && for_us;
 		bool confirm = op == NS_ARPOP_REPLY && pkt->pkt_type == NS_PKT_HOST;
 		pthread_mutex_lock(&t->mu);
-		learn_locked(t, sip, sha, create, confirm, now, &w);
+		learn_locked(t, sip, sha, create, confirm, create || sip == tip, now, &w);
 		pthread_mutex_unlock(&t->mu);
 	}
 	ns_pkt_unref(pkt);
@@ -570,6 +631,33 @@ void ns__ipv4_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa)
 		return;
 	NS_STAT_INC(nic->stk, ArpOutGratuitous);
 	ns__nic_write(nic, &p, 1);
+}
+
+bool ns__arp_valid_or_probe(struct ns_nic *nic, uint32_t ip)
+{
+	if (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK))
+		return true;
+	struct arp_tab *t = tab_of(nic);
+	uint64_t now = ns__now(nic->stk);
+	struct arp_work w;
+	work_init(&w);
+	bool valid = false;
+	pthread_mutex_lock(&t->mu);
+	struct arp_ent *e = lookup_locked(t, ip);
+	if (e) {
+		valid = e->state != NS_ARP_INCOMPLETE;      /* Linux NUD_VALID */
+	} else if ((e = create_locked(t, ip, &w)) != NULL) {
+		e->state = NS_ARP_INCOMPLETE;
+		e->used = now;
+		e->updated = now;
+		publish(e);
+		solicit_locked(t, e, &w);
+		e->deadline = now + ARP_RETRANS;
+		arm(t, e->deadline);
+	}
+	pthread_mutex_unlock(&t->mu);
+	work_run(t, &w);
+	return valid;
 }
 
 int ns__arp_entry_state(struct ns_nic *nic, uint32_t ip, uint8_t mac[6], int *qlen)

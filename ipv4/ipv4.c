@@ -178,10 +178,10 @@ void ns__ipv4_rcv(struct ns_nic *nic, struct ns_pkt *pkt)
 	ns__ipv4_rcv_common(nic, pkt, false);
 }
 
-static bool hdr_csum_ok(const struct ns_pkt *pkt, const uint8_t *h, int ihl)
+/* Always verified, as Linux does: NS_CSUM_UNNECESSARY speaks of the L4
+ * checksum only. */
+static bool hdr_csum_ok(const uint8_t *h, int ihl)
 {
-	if (pkt->csum == NS_CSUM_UNNECESSARY)
-		return true;
 	return ns_csum_fold(ns_csum_partial(h, (size_t)ihl, 0)) == 0;
 }
 
@@ -196,7 +196,7 @@ void ns__ipv4_rcv_common(struct ns_nic *nic, struct ns_pkt *pkt, bool local)
 	int ihl = ns_ip4_ihl(h);
 	if ((h[0] >> 4) != 4 || ihl < NS_IPV4_HLEN || (uint32_t)ihl > len)
 		goto hdr_error;
-	if (!hdr_csum_ok(pkt, h, ihl)) {
+	if (!hdr_csum_ok(h, ihl)) {
 		NS_STAT_INC(stk, IpExtInCsumErrors);
 		goto hdr_error;
 	}

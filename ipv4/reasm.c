@@ -4,7 +4,7 @@
  * in arrival order for the 30 s timeout (ICMP time exceeded, code 1, when
  * the first fragment was seen), the stack-wide memory bound (4 MiB, Linux
  * ipfrag_high_thresh: above it new fragments are dropped), the bound on
- * the number of queues, and IpReasmReqds/OKs/Fails/Timeout and
+ * the number of queues and of fragments per queue, and IpReasmReqds/OKs/Fails/Timeout and
  * IpExtReasmOverlaps.
  *
  * Like Linux (and RFC 5722 for IPv6): a fragment that lies entirely inside
@@ -33,6 +33,7 @@ struct rq {
 	uint32_t len;                   /* payload length known so far */
 	uint32_t meat;                  /* payload bytes held */
 	uint32_t mem;                   /* truesize held */
+	uint32_t nfrags;
 	uint64_t expires;
 	int nic;
 	struct frag *frags;             /* sorted by offset, disjoint */
@@ -192,6 +193,7 @@ static void insert_locked(struct ns_reasm *r, struct rq *q, struct frag *nf)
 	nf->next = *pp;
 	*pp = nf;
 	q->meat += nf->end - nf->off;
+	q->nfrags++;
 	q->mem += nf->p->truesize;
 	r->mem += nf->p->truesize;
 }
@@ -263,6 +265,8 @@ struct ns_pkt *ns__ipv4_reasm(struct ns_stack *stk, struct ns_nic *nic, struct n
 	}
 	if (end <= off || ihl + end > NS_IPV4_MAX_LEN)
 		goto kill;
+	if (q->nfrags >= NS_IPV4_REASM_MAXFRAGS)
+		goto kill;              /* bounds the per-fragment work (sorted list) */
 	int c = classify(q, off, end);
 	if (c == INS_DUP) {
 		pthread_mutex_unlock(&r->mu);

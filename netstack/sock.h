@@ -87,6 +87,8 @@ struct ns_sock {
 	int last_mask;
 	uint64_t wake_gen;              /* bumped by every ns__sock_wake_locked (blocked callers retry) */
 	bool accepting;                 /* SO_ACCEPTCONN: set by the protocol's listen (under mu) */
+	bool closing;                   /* ns_close ran: waits in other threads end (-EBADF) */
+	pthread_t closer;               /* the thread running ns_close (may wait: linger) */
 
 	/* memory accounting: bytes of packets queued on this socket */
 	uint32_t rmem, wmem;
@@ -121,8 +123,10 @@ int ns__sock_take_err_locked(struct ns_sock *sk);
 
 /*
  * Waits with sk->mu held until ops->poll_locked(sk) & mask, the deadline
- * (absolute, real monotonic ns; 0 = forever) passes (-EAGAIN) or the stack
- * stops.  Used by protocols that must wait inside an op (connect, linger).
+ * (absolute, real monotonic ns; 0 = forever) passes (-EAGAIN), the stack
+ * stops (-EAGAIN) or the descriptor is closed by another thread (-EBADF;
+ * the closing thread itself may wait, e.g. for SO_LINGER).  Used by
+ * protocols that must wait inside an op (connect, linger, TCP send/recv).
  */
 int ns__sock_wait_locked(struct ns_sock *sk, int mask, uint64_t deadline);
 
@@ -147,7 +151,9 @@ bool ns__addr_is_v4mapped(const uint8_t b[16]);
  * - Blocking: socket.c calls sendmsg/recvmsg/accept and, on -EAGAIN for a
  *   blocking call, waits until the next ns__sock_wake_locked (sk->wake_gen
  *   changes), the timeout (SO_RCVTIMEO/SO_SNDTIMEO; then -EAGAIN) or close
- *   (-EBADF), and calls again.  connect is called once: a protocol that
+ *   (-EBADF), and calls again.  The deadline is taken before the first call,
+ *   so a protocol that blocked inside the op until the same timeout (TCP)
+ *   is not waited for twice.  connect is called once: a protocol that
  *   must wait (TCP) does so itself with ns__sock_wait_locked, honouring
  *   sk->nonblock and sk->sndtimeo_ns.  MSG_DONTWAIT reaches the protocol
  *   unchanged (it may ignore it).
@@ -157,6 +163,10 @@ bool ns__addr_is_v4mapped(const uint8_t b[16]);
  *   SOL_SOCKET is answered by socket.c alone.
  * - Readiness: socket.c adds NS_POLLERR while sk->err is set.  Waiter
  *   callbacks run under sk->mu on every wake whose mask intersects theirs.
+ * - recvmsg gets a msghdr whose msg_name is a sockaddr_storage (fill it with
+ *   ns__sockaddr_fill and set msg_namelen; socket.c copies it out with
+ *   Linux's truncation rules) and must set msg_controllen to the bytes of
+ *   control messages written (0 if none) and msg_flags (MSG_TRUNC, ...).
  * - ioctl: FIONBIO is handled by socket.c; everything else goes to
  *   ops->ioctl (NULL or -ENOIOCTLCMD-like -ENOTTY: "not a known ioctl").
  * - listen/accept NULL in ops: -EOPNOTSUPP.

@@ -273,6 +273,8 @@ int ns_close(struct ns_stack *stk, int fd)
 	/* Callers blocked in this socket see the close and return -EBADF. */
 	pthread_mutex_lock(&sk->mu);
 	sk->fd = -1;
+	sk->closing = true;
+	sk->closer = pthread_self();
 	ns__sock_readiness_fini_locked(sk);
 	__atomic_fetch_add(&sk->wake_gen, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&sk->cv);
@@ -319,6 +321,8 @@ static int wait_wake(struct ns_sock *sk, uint64_t gen0, uint64_t deadline)
 int ns__sock_wait_locked(struct ns_sock *sk, int mask, uint64_t deadline)
 {
 	while (!(ns__sock_mask_locked(sk) & mask)) {
+		if (sk->closing && !pthread_equal(sk->closer, pthread_self()))
+			return -NS_EBADF;
 		if (atomic_load(&sk->stk->stopping))
 			return -NS_EAGAIN;      /* stack stopped: nothing will change */
 		if (deadline && ns__real_now() >= deadline)
@@ -330,9 +334,7 @@ int ns__sock_wait_locked(struct ns_sock *sk, int mask, uint64_t deadline)
 
 static uint64_t deadline_of(struct ns_sock *sk, bool rx)
 {
-	pthread_mutex_lock(&sk->mu);
-	uint64_t t = rx ? sk->rcvtimeo_ns : sk->sndtimeo_ns;
-	pthread_mutex_unlock(&sk->mu);
+	uint64_t t = __atomic_load_n(rx ? &sk->rcvtimeo_ns : &sk->sndtimeo_ns, __ATOMIC_RELAXED);
 	return t ? ns__real_now() + t : 0;
 }
 
@@ -369,18 +371,14 @@ static ssize_t io_once(struct ns_sock *sk, struct io_call *c)
 static ssize_t io_blocking(struct ns_sock *sk, struct io_call *c)
 {
 	bool dontwait = (c->flags & (NS_MSG_DONTWAIT | NS_MSG_ERRQUEUE)) || ns__sock_nonblock(sk);
-	bool have_dl = false;
-	uint64_t deadline = 0;
+	/* taken before the first call: see "Blocking" in sock.h */
+	uint64_t deadline = dontwait ? 0 : deadline_of(sk, c->kind != IO_SEND);
 	for (;;) {
 		uint64_t gen0 = __atomic_load_n(&sk->wake_gen, __ATOMIC_ACQUIRE);
 		ssize_t r = io_once(sk, c);
 		if (r != -NS_EAGAIN || dontwait) {
 			refresh(sk);
 			return r;
-		}
-		if (!have_dl) {
-			deadline = deadline_of(sk, c->kind != IO_SEND);
-			have_dl = true;
 		}
 		int w = wait_wake(sk, gen0, deadline);
 		if (w < 0)

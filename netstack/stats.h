@@ -24,7 +24,7 @@
 	X(IcmpInTimeExcds) X(IcmpInParmProbs) X(IcmpInEchos) X(IcmpInEchoReps) \
 	X(IcmpOutMsgs) X(IcmpOutErrors) X(IcmpOutRateLimitGlobal) X(IcmpOutRateLimitHost) \
 	X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds) X(IcmpOutParmProbs) X(IcmpOutEchos) \
-	X(IcmpOutEchoReps) \
+	X(IcmpOutEchoReps) X(IcmpInRedirects) X(IcmpInTimestamps) X(IcmpOutTimestampReps) \
 	/* Arp (no MIB; named for what they count) */ \
 	X(ArpInRequests) X(ArpInReplies) X(ArpInErrors) X(ArpOutRequests) X(ArpOutReplies) \
 	X(ArpOutGratuitous) X(ArpQueueDrops) X(ArpResolveFailed) \

@@ -55,6 +55,7 @@ struct ns_tcp_cc_ack {
 	uint32_t snd_una;       /* after this ACK (HyStart rounds) */
 	uint32_t snd_nxt;
 	uint32_t srtt_us;       /* smoothed RTT (0: none), for HyStart's ACK-delay allowance */
+	bool sack_only;         /* snd_una did not advance: cwnd may not grow (Linux tcp_may_raise_cwnd) */
 };
 
 struct ns_tcp_cc_ops {
@@ -139,10 +140,12 @@ void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint3
 void ns_tcp_cc_set_ops(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint64_t now_us);
 
 /*
- * An ACK in Open/Disorder state that advanced snd_una or SACKed data:
- * pkts_acked, then cong_avoid when cwnd-limited (Linux tcp_cong_avoid via
- * tcp_may_raise_cwnd).  Do not call in Recovery/Loss except for ACKs that the
- * caller decides may raise cwnd in Loss (Linux grows cwnd in Loss by slow start).
+ * Every ACK that delivered data (ACKed or SACKed) outside Recovery/CWR:
+ * pkts_acked (RTT, HyStart), then, unless a->sack_only (Linux
+ * tcp_may_raise_cwnd wants FLAG_DATA_ACKED), cong_avoid, which grows cwnd
+ * only when cwnd-limited.  In Loss state (after an RTO) this is slow start
+ * from cwnd 1, as in Linux.  In Recovery/CWR it only calls pkts_acked: use
+ * ns_tcp_cc_prr_ack for cwnd.
  */
 void ns_tcp_cc_on_ack(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a);
 
@@ -178,8 +181,11 @@ void ns_tcp_cc_exit_recovery(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /*
  * RTO (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss): when reduce, ssthresh =
- * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1
- * (in_flight after marking everything lost: usually 1), Loss state.
+ * ops->ssthresh() and undo state is saved; always cwnd = in_flight + 1, Loss
+ * state.  in_flight is Linux's tcp_packets_in_flight() *after* every
+ * outstanding segment was marked lost, which is 0 in the usual case (so
+ * cwnd = 1, what TCP_INFO shows after an RTO in Linux); pass 0 unless
+ * retransmissions are still counted in flight.
  * reduce: Linux reduces ssthresh only once per window: pass
  * ns_tcp_cc_rto_should_reduce(cc, snd_una, high_seq, retransmits).
  */
@@ -191,6 +197,13 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
  */
 bool ns_tcp_cc_rto_should_reduce(const struct ns_tcp_cc *cc, uint32_t snd_una, uint32_t high_seq,
 				 uint32_t retransmits);
+
+/*
+ * A one-shot reduction without a recovery episode (Linux, when a TLP probe
+ * turns out to have repaired a loss, RFC 8985 §7.4.2): ssthresh =
+ * ops->ssthresh(), cwnd = ssthresh, back to Open.
+ */
+void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /* Loss state ends (all data up to the recovery point ACKed): Open state, cwnd kept. */
 void ns_tcp_cc_exit_loss(struct ns_tcp_cc *cc, uint64_t now_us);
@@ -206,10 +219,44 @@ void ns_tcp_cc_undo(struct ns_tcp_cc *cc, uint64_t now_us);
  * Restart after idle (RFC 5681 §4.1 / RFC 7661, Linux tcp_cwnd_restart with
  * tcp_slow_start_after_idle=1): when idle_us >= rto_us, cwnd is halved per
  * RTO idle, down to min(cwnd, IW); ssthresh keeps 3/4 of the old cwnd.
- * Also tells the algorithm (CUBIC shifts its epoch).
+ * rto_us = 0 skips that (Linux with tcp_slow_start_after_idle=0).  Always
+ * tells the algorithm (CUBIC shifts its epoch by the idle time).  idle_us:
+ * now - the time data was last sent (Linux lsndtime).  Call it before
+ * sending when nothing is in flight.
  */
 void ns_tcp_cc_idle_restart(struct ns_tcp_cc *cc, uint64_t idle_us, uint32_t rto_us,
 			    uint64_t now_us);
+
+/*
+ * Detecting that a reduction was spurious, so ns_tcp_cc_undo() may restore
+ * cwnd (RFC 3708 D-SACK and RFC 3522 Eifel timestamps; Linux undo_marker,
+ * undo_retrans, retrans_stamp / tcp_packet_delayed):
+ *   entering Recovery or Loss:   ns_tcp_undo_start(u, snd_una, tsval)
+ *   each retransmitted segment:  ns_tcp_undo_retransmitted(u, segs)
+ *   each D-SACK block received:  ns_tcp_undo_dsack(u, start, end, mss)
+ *   per ACK:  ns_tcp_undo_possible(u, has_ts, tsecr) -> call ns_tcp_cc_undo
+ *             (in Recovery Linux undoes as soon as every retransmission was
+ *             D-SACKed, TcpExtTCPDSACKUndo; at recovery end, TCPFullUndo;
+ *             after an RTO, TCPLossUndo), then ns_tcp_undo_stop(u).
+ */
+struct ns_tcp_undo {
+	bool active;                    /* undo_marker valid */
+	uint32_t marker;                /* snd_una when the reduction began */
+	int32_t retrans;                /* retransmitted segments not shown spurious */
+	bool ts_valid;
+	uint32_t rtx_tsval;             /* TSval of the first retransmission (Linux retrans_stamp) */
+};
+void ns_tcp_undo_start(struct ns_tcp_undo *u, uint32_t snd_una);
+/* segs more segments were retransmitted; tsval: the TSval they carried (0 if no timestamps). */
+void ns_tcp_undo_retransmitted(struct ns_tcp_undo *u, uint32_t segs, uint32_t tsval);
+/* A D-SACK for [start, end): when it is at or above the marker, those retransmissions were spurious. */
+void ns_tcp_undo_dsack(struct ns_tcp_undo *u, uint32_t start, uint32_t end, uint32_t mss);
+/*
+ * Linux tcp_may_undo: every retransmission was D-SACKed, or the ACK echoes
+ * a timestamp older than the first retransmission (the original arrived).
+ */
+bool ns_tcp_undo_possible(const struct ns_tcp_undo *u, bool has_ts, uint32_t tsecr);
+static inline void ns_tcp_undo_stop(struct ns_tcp_undo *u) { u->active = false; }
 
 /* Sending may grow cwnd (Linux tcp_is_cwnd_limited). */
 bool ns_tcp_cc_is_cwnd_limited(const struct ns_tcp_cc *cc);

@@ -101,15 +101,58 @@ static void rebuild_sack(struct ns_ofo *q)
 	}
 }
 
+/* Frees every segment after prev (prev NULL: all of them). */
+static void cut_after(struct ns_ofo *q, struct ns_pkt *prev)
+{
+	struct ns_pkt *p = prev ? prev->next : q->head;
+	if (prev)
+		prev->next = NULL;
+	else
+		q->head = NULL;
+	q->tail = prev;
+	while (p) {
+		struct ns_pkt *next = p->next;
+		q->npkts--;
+		q->bytes -= ns_pkt_len(p);
+		q->truesize -= p->truesize;
+		p->next = NULL;
+		ns_pkt_unref(p);
+		p = next;
+	}
+}
+
+/*
+ * The longest prefix to keep: the last segment `prev` such that everything
+ * up to and including it fits in limit, and the segment after it starts at
+ * or above min_seq (only those may go).  Returns false if even cutting
+ * every allowed segment does not fit.  One pass.
+ */
+static bool find_cut(const struct ns_ofo *q, uint32_t min_seq, bool any_seq, uint64_t limit,
+		     struct ns_pkt **cut)
+{
+	uint64_t cum = 0;
+	struct ns_pkt *prev = NULL;
+	bool found = false;
+	for (struct ns_pkt *p = q->head;; p = p->next) {
+		/* cutting after prev keeps cum bytes */
+		if (cum <= limit && (!p || any_seq || ns_seq_geq(p->seq, min_seq))) {
+			*cut = prev;
+			found = true;
+		}
+		if (!p || cum > limit)
+			break;
+		cum += p->truesize;
+		prev = p;
+	}
+	return found;
+}
+
 uint64_t ns_ofo_prune(struct ns_ofo *q, uint64_t target)
 {
 	uint64_t before = q->truesize;
-	while (q->head && q->truesize > target) {
-		struct ns_pkt *prev = NULL;
-		for (struct ns_pkt *p = q->head; p != q->tail; p = p->next)
-			prev = p;
-		unlink_free(q, prev, q->tail);
-	}
+	struct ns_pkt *cut;
+	if (q->truesize > target && find_cut(q, 0, true, target, &cut))
+		cut_after(q, cut);
 	rebuild_sack(q);
 	return before - q->truesize;
 }
@@ -119,17 +162,14 @@ static bool make_room(struct ns_ofo *q, uint32_t seq, uint64_t need, uint64_t bu
 {
 	if (q->truesize + need <= budget)
 		return true;
-	bool pruned = false;
-	while (q->tail && ns_seq_geq(q->tail->seq, seq) && q->truesize + need > budget) {
-		struct ns_pkt *prev = NULL;
-		for (struct ns_pkt *p = q->head; p != q->tail; p = p->next)
-			prev = p;
-		unlink_free(q, prev, q->tail);
-		pruned = true;
-	}
-	if (pruned)
-		rebuild_sack(q);
-	return q->truesize + need <= budget;
+	if (need > budget)
+		return false;
+	struct ns_pkt *cut;
+	if (!find_cut(q, seq, false, budget - need, &cut))
+		return false;
+	cut_after(q, cut);
+	rebuild_sack(q);
+	return true;
 }
 
 /* Appends p's payload into prev's tailroom when they are adjacent; frees p. */

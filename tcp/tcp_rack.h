@@ -76,11 +76,13 @@ void ns_rack_on_delivered(struct ns_rack *r, const struct ns_rack_seg *s, uint64
 void ns_rack_update_reo_wnd(struct ns_rack *r, bool dsack, uint32_t snd_una, uint32_t snd_nxt,
 			    bool recovery_ended);
 
+/* Reordering was observed (e.g. a SACK filled a hole below the highest SACK without a retransmission). */
+static inline void ns_rack_reordering_seen(struct ns_rack *r) { r->reord_seen = true; }
+
 /*
  * The reordering window (RFC 8985 §6.2 step 5 / Linux tcp_rack_reo_wnd):
- * 0 when in recovery without observed reordering... (Linux: 0 if
- * in_recovery && !reord_seen and sacked_out >= dupthresh); else
- * min(min_rtt/4 * reo_wnd_steps, srtt).
+ * until reordering has been seen, 0 when in recovery or when sacked_segs
+ * >= 3 (DupThresh); otherwise min(min_rtt/4 * reo_wnd_steps, srtt).
  */
 uint32_t ns_rack_reo_wnd(const struct ns_rack *r, uint32_t min_rtt_us, uint32_t srtt_us,
 			 bool in_recovery, uint32_t sacked_segs);
@@ -100,10 +102,15 @@ typedef bool (*ns_rack_next_fn)(void *ctx, struct ns_rack_seg *s);
 typedef void (*ns_rack_lost_fn)(void *ctx, const struct ns_rack_seg *s);
 
 /*
- * RFC 8985 §6.2 steps 5-6 as a loop: visits segments via next(), skips
- * SACKed and already-lost ones, calls lost() for each newly lost one.
- * Returns how many were marked; *timeout_us is the reordering timeout to
- * arm (0: none).  Clears r->advanced.
+ * RFC 8985 §6.2 steps 5-6 as a loop (Linux tcp_rack_detect_loss): visits
+ * segments via next() (send-time order lets it stop at the first segment
+ * sent after RACK.segment), skips SACKed and already-lost ones, calls
+ * lost() for each newly lost one.  Returns how many were marked;
+ * *timeout_us is the longest time left among segments not yet lost (Linux
+ * takes the max so one timer covers them all; 0: none):
+ * arm the reordering timer for it plus NS_TLP_MIN_EXTRA_US (Linux
+ * TCP_TIMEOUT_MIN), no later than the RTO.  Clears r->advanced.
+ * Linux only runs this when r->advanced is set (or from the timer).
  */
 unsigned ns_rack_detect_loss(struct ns_rack *r, uint32_t reo_wnd_us, uint64_t now_us,
 			     ns_rack_next_fn next, ns_rack_lost_fn lost, void *ctx,
@@ -112,12 +119,14 @@ unsigned ns_rack_detect_loss(struct ns_rack *r, uint32_t reo_wnd_us, uint64_t no
 /* ---- TLP ------------------------------------------------------------------- */
 
 /*
- * RFC 8985 §7.2 / Linux tcp_schedule_loss_probe: may a probe timer be armed?
- * sack_ok: the connection uses SACK; open_state: congestion state is Open or
- * CWR; packets_out > 0.  Not while a previous probe is unanswered.
+ * RFC 8985 §7.2 / Linux tcp_schedule_loss_probe: may a probe timer be armed
+ * (instead of the RTO) after sending or on an ACK?  sack_ok: the connection
+ * uses SACK; open_state: congestion state is Open or CWR; packets_out > 0.
  */
 bool ns_rack_tlp_may_schedule(const struct ns_rack *r, bool sack_ok, bool open_state,
 			      uint32_t packets_out);
+/* The PTO fired: false while a previous probe is unanswered (then just re-arm the RTO). */
+static inline bool ns_rack_tlp_may_send(const struct ns_rack *r) { return !r->tlp_in_flight; }
 
 /*
  * The PTO (µs): 2*SRTT, plus WCDelAckT (200 ms) when only one segment is in
@@ -145,5 +154,9 @@ void ns_rack_tlp_sent(struct ns_rack *r, uint32_t snd_nxt, bool retrans);
  * TcpExtTCPLossProbeRecovery).  Ends the episode when ack passes tlp_high_seq.
  */
 bool ns_rack_tlp_on_ack(struct ns_rack *r, uint32_t ack, bool dsack_for_probe, bool is_dupack);
+/* Does a D-SACK block [start, end) report the probe (Linux FLAG_DSACK_TLP)? */
+bool ns_rack_tlp_dsack_is_probe(const struct ns_rack *r, uint32_t dsack_end);
+/* An RTO or entering recovery ends any TLP episode (Linux tcp_init_cwnd_reduction). */
+static inline void ns_rack_tlp_reset(struct ns_rack *r) { r->tlp_in_flight = false; }
 
 #endif

@@ -60,6 +60,25 @@ void ns_sack_sb_retransmitted(struct ns_sack_sb *sb, uint32_t start, uint32_t en
 		sb->high_rxt = end;
 }
 
+void ns_sack_sb_mark_lost(struct ns_sack_sb *sb, uint32_t end)
+{
+	if (ns_seq_gt(end, sb->snd_max))
+		end = sb->snd_max;
+	if (!ns_seq_gt(end, sb->snd_una))
+		return;
+	if (!sb->lost_mark_valid || ns_seq_gt(end, sb->lost_mark))
+		sb->lost_mark = end;
+	sb->lost_mark_valid = true;
+}
+
+/* Bytes of [s, e) below the external loss mark. */
+static uint32_t marked_lost(const struct ns_sack_sb *sb, uint32_t s, uint32_t e)
+{
+	if (!sb->lost_mark_valid || !ns_seq_lt(s, sb->lost_mark))
+		return 0;
+	return ns_seq_min(e, sb->lost_mark) - s;
+}
+
 static bool grow(struct ns_sack_sb *sb)
 {
 	if (sb->cap >= NS_SACK_MAX_RANGES)
@@ -181,6 +200,8 @@ void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_
 		sb->snd_una = ack;
 		if (ns_seq_lt(sb->high_rxt, ack))
 			sb->high_rxt = ack;
+		if (sb->lost_mark_valid && !ns_seq_gt(sb->lost_mark, ack))
+			sb->lost_mark_valid = false;
 	}
 	bool below;
 	u->dsack = is_dsack(ack, blocks, n, &below);
@@ -261,6 +282,8 @@ bool ns_sack_sb_is_lost(const struct ns_sack_sb *sb, uint32_t seq)
 		k++;
 	if (k < sb->n && ns_seq_geq(seq, sb->ranges[k].start))
 		return false;                   /* SACKed */
+	if (sb->lost_mark_valid && ns_seq_lt(seq, sb->lost_mark) && ns_seq_geq(seq, sb->snd_una))
+		return true;
 	return hole_lost(sb, k);
 }
 
@@ -281,7 +304,7 @@ uint32_t ns_sack_sb_pipe(const struct ns_sack_sb *sb)
 		if (!ns_seq_lt(s, e))
 			continue;
 		if (k >= lost_below)
-			pipe += e - s;                          /* not lost: in flight */
+			pipe += (e - s) - marked_lost(sb, s, e);        /* not lost: in flight */
 		pipe += ns_seq_diff(s, ns_seq_min(e, sb->high_rxt)); /* retransmitted */
 	}
 	return pipe;
@@ -291,10 +314,12 @@ uint32_t ns_sack_sb_lost_bytes(const struct ns_sack_sb *sb)
 {
 	unsigned lost_below = first_unlost_hole(sb);
 	uint32_t lost = 0;
-	for (unsigned k = 0; k < lost_below && k <= sb->n; k++) {
+	for (unsigned k = 0; k <= sb->n; k++) {
 		uint32_t s, e;
 		hole(sb, k, &s, &e);
-		lost += ns_seq_diff(s, e);
+		if (!ns_seq_lt(s, e))
+			continue;
+		lost += k < lost_below ? e - s : marked_lost(sb, s, e);
 	}
 	return lost;
 }
@@ -322,17 +347,24 @@ bool ns_sack_sb_recovery_done(const struct ns_sack_sb *sb)
 static bool find_hole(const struct ns_sack_sb *sb, bool need_lost, uint32_t *start, uint32_t *end)
 {
 	unsigned lost_below = first_unlost_hole(sb);
-	for (unsigned k = 0; k < sb->n; k++) {          /* holes below the highest SACK */
-		if (need_lost && k >= lost_below)
-			return false;
+	/* holes below the highest SACK; with a loss mark, also the top hole */
+	for (unsigned k = 0; k <= sb->n; k++) {
 		uint32_t s, e;
 		hole(sb, k, &s, &e);
 		s = ns_seq_max(s, sb->high_rxt);
-		if (ns_seq_lt(s, e)) {
-			*start = s;
-			*end = e - s > sb->mss ? s + sb->mss : e;
-			return true;
+		if (!ns_seq_lt(s, e))
+			continue;
+		if (need_lost && k >= lost_below) {
+			uint32_t m = marked_lost(sb, s, e);
+			if (!m)
+				return false;   /* later holes are higher: not marked either */
+			e = s + m;
+		} else if (k == sb->n) {
+			return false;           /* rule 3 never looks above the highest SACK */
 		}
+		*start = s;
+		*end = e - s > sb->mss ? s + sb->mss : e;
+		return true;
 	}
 	return false;
 }
@@ -344,21 +376,22 @@ enum ns_sack_next_kind ns_sack_sb_next_seg(struct ns_sack_sb *sb, bool new_data_
 		return NS_SACK_NEXT_RXT;
 	if (new_data_ok)
 		return NS_SACK_NEXT_NEW;
-	if (find_hole(sb, false, start, end))
+	if (sb->rfc_rule3 && find_hole(sb, false, start, end))
 		return NS_SACK_NEXT_RXT3;
 	/* rule 4: rescue retransmission, once per recovery "round" */
-	if (!sb->in_recovery || (sb->rescue_valid && !ns_seq_gt(sb->snd_una, sb->rescue_rxt)))
+	if (!sb->rfc_rescue || !sb->in_recovery ||
+	    (sb->rescue_valid && !ns_seq_gt(sb->snd_una, sb->rescue_rxt)))
 		return NS_SACK_NEXT_NONE;
-	uint32_t s, e;
-	hole(sb, sb->n, &s, &e);                        /* top hole: highest unSACKed data */
-	if (!ns_seq_lt(s, e)) {
-		if (!sb->n)
-			return NS_SACK_NEXT_NONE;
-		/* everything above the top SACK is SACKed: use the hole below it */
-		hole(sb, sb->n - 1, &s, &e);
-		if (!ns_seq_lt(s, e))
-			return NS_SACK_NEXT_NONE;
+	/* the highest unSACKed byte not yet retransmitted */
+	uint32_t s = 0, e = 0;
+	bool found = false;
+	for (unsigned k = sb->n + 1; k-- > 0 && !found;) {
+		hole(sb, k, &s, &e);
+		s = ns_seq_max(s, sb->high_rxt);
+		found = ns_seq_lt(s, e);
 	}
+	if (!found)
+		return NS_SACK_NEXT_NONE;
 	*end = e;
 	*start = e - s > sb->mss ? e - sb->mss : s;
 	sb->rescue_rxt = sb->recovery_point;

@@ -37,6 +37,14 @@ struct ns_sack_sb {
 	uint8_t dupthresh;
 	bool in_recovery;
 	bool rescue_valid;
+	/*
+	 * NextSeg rules 3 (retransmit a hole not yet deemed lost) and 4 (rescue
+	 * retransmission) are off by default: Linux only retransmits segments
+	 * marked lost, then sends new data.  Set both for strict RFC 6675.
+	 */
+	bool rfc_rule3, rfc_rescue;
+	bool lost_mark_valid;
+	uint32_t lost_mark;             /* unSACKed bytes below it were marked lost (RACK / RTO) */
 	struct ns_tcp_sack_block *ranges;       /* sorted, disjoint, non-adjacent; inline or heap */
 	struct ns_tcp_sack_block inline_ranges[NS_SACK_INLINE];
 };
@@ -81,7 +89,19 @@ void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_
 bool ns_sack_sb_is_sacked(const struct ns_sack_sb *sb, uint32_t start, uint32_t end);
 /* Bytes SACKed inside [start, end). */
 uint32_t ns_sack_sb_sacked_in(const struct ns_sack_sb *sb, uint32_t start, uint32_t end);
-/* RFC 6675 IsLost(seq): DupThresh SACKed segments or > (DupThresh-1)*SMSS bytes SACKed above seq. */
+/*
+ * External loss marks (Linux: RACK, or an RTO marking everything lost):
+ * every unSACKed byte below end counts as lost for IsLost, pipe and NextSeg
+ * rule 1, in addition to RFC 6675's DupThresh rule.  Call it from the RACK
+ * "lost" callback with the segment's end, and with snd_max on an RTO.
+ * Forgotten once snd_una passes it.
+ */
+void ns_sack_sb_mark_lost(struct ns_sack_sb *sb, uint32_t end);
+
+/*
+ * RFC 6675 IsLost(seq): DupThresh SACKed segments or > (DupThresh-1)*SMSS
+ * bytes SACKed above seq, or seq below the external loss mark.
+ */
 bool ns_sack_sb_is_lost(const struct ns_sack_sb *sb, uint32_t seq);
 /* RFC 6675 §4 pipe, in bytes, over [snd_una, snd_max). */
 uint32_t ns_sack_sb_pipe(const struct ns_sack_sb *sb);
@@ -103,10 +123,11 @@ enum ns_sack_next_kind {
 };
 
 /*
- * RFC 6675 §4 NextSeg(): what to send next during recovery.  new_data_ok:
+ * RFC 6675 §4 NextSeg(): what to send next during recovery (rules 3 and 4
+ * only when sb->rfc_rule3 / sb->rfc_rescue are set).  new_data_ok:
  * unsent data is available and the receive window allows it (rule 2).
  * On RXT/RXT3/RESCUE, [*start, *end) is at most one SMSS, never covering
- * SACKed bytes.  The caller then sends it and calls ns_sack_sb_retransmitted
+ * SACKed bytes nor bytes below HighRxt (already retransmitted).  The caller then sends it and calls ns_sack_sb_retransmitted
  * (for RESCUE, ns_sack_sb_next_seg already recorded RescueRxt).
  */
 enum ns_sack_next_kind ns_sack_sb_next_seg(struct ns_sack_sb *sb, bool new_data_ok,

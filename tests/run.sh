@@ -26,7 +26,7 @@ run_one() {
 }
 for dir in "$@"; do
 	variant=$(basename "$dir")
-	for t in "$dir"/tests/test_*; do
+	for t in "$dir"/tests/test_* "$dir"/tests/example_*; do
 		[ -x "$t" ] || continue
 		run_one "$variant/$(basename "$t")" "$t"
 	done

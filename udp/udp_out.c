@@ -93,16 +93,19 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 	struct ns_stack *stk = sk->stk;
 	if (!us->lport && ns__udp_bind_locked(stk, us, &us->laddr, 0) < 0)
 		return -NS_EAGAIN;              /* Linux inet_send_prepare autobind */
-	if (total > 0xffff)
+	bool v6sock = sk->domain == NS_AF_INET6;
+	/* udp_sendmsg checks size and MSG_OOB first; udpv6_sendmsg resolves the
+	 * destination first and hands v4 ones to udp_sendmsg (MSG_OOB is
+	 * ignored on the IPv6 path). */
+	if (!v6sock && total > 0xffff)
 		return -NS_EMSGSIZE;
-	if (flags & NS_MSG_OOB)
+	if (!v6sock && (flags & NS_MSG_OOB))
 		return -NS_EOPNOTSUPP;
 	struct ns_addr dst;
 	uint16_t dport = 0;
 	bool use_name = m->msg_name != NULL;
 	if (use_name) {
-		int err = sk->domain == NS_AF_INET6 ? dest6(us, m, &dst, &dport, &use_name)
-						    : dest4(m, &dst, &dport);
+		int err = v6sock ? dest6(us, m, &dst, &dport, &use_name) : dest4(m, &dst, &dport);
 		if (err < 0)
 			return err;
 		if (use_name && dport == 0)
@@ -114,6 +117,10 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		dst = us->raddr;
 		dport = us->rport;
 	}
+	if (v6sock && dst.family == NS_AF_INET && total > 0xffff)
+		return -NS_EMSGSIZE;
+	if (v6sock && dst.family == NS_AF_INET && (flags & NS_MSG_OOB))
+		return -NS_EOPNOTSUPP;
 	if (total > (dst.family == NS_AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6))
 		return -NS_EMSGSIZE;
 	if (dst.family == NS_AF_INET6 && us->laddr.family == NS_AF_INET)

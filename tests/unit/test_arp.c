@@ -82,12 +82,18 @@ static void test_reply_and_learning(void **state)
 	uint8_t mac[6];
 	assert_int_equal(state_of(&c, T4_PEER, mac, NULL), NS_ARP_STALE);
 	assert_memory_equal(mac, t4_mac_peer, 6);
-	/* a broadcast request for someone else updates the known host's MAC */
+	/* another MAC within a second of the last update is ignored (locktime) */
 	n = t4_arp_frame(f, NS_ARPOP_REQUEST, t4_bcast, other_mac, T4_PEER, NULL, 0xc6120009u);
 	t4_inject(&c, f, n);
 	assert_int_equal(state_of(&c, T4_PEER, mac, NULL), NS_ARP_STALE);
+	assert_memory_equal(mac, t4_mac_peer, 6);
+	/* later, a broadcast request for someone else updates the known host's MAC */
+	c.vc.now += NS_NSEC_PER_SEC;
+	t4_inject(&c, f, n);
+	assert_int_equal(state_of(&c, T4_PEER, mac, NULL), NS_ARP_STALE);
 	assert_memory_equal(mac, other_mac, 6);
-	/* an unsolicited unicast reply confirms it */
+	/* an unsolicited unicast reply (after the locktime) confirms it */
+	c.vc.now += NS_NSEC_PER_SEC;
 	n = t4_arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, t4_mac_peer, T4_PEER, t4_mac_a, T4_US);
 	t4_inject(&c, f, n);
 	assert_int_equal(state_of(&c, T4_PEER, mac, NULL), NS_ARP_REACHABLE);
@@ -100,7 +106,7 @@ static void test_reply_and_learning(void **state)
 	assert_memory_equal(ns_pkt_data(p), other_mac, 6);
 	ns_pkt_unref(p);
 	assert_int_equal(state_of(&c, 0, NULL, NULL), -1);
-	assert_int_equal(t4_stat(c.s.stk, "ArpInRequests"), 4);
+	assert_int_equal(t4_stat(c.s.stk, "ArpInRequests"), 5);
 	assert_int_equal(t4_stat(c.s.stk, "ArpInReplies"), 1);
 	assert_int_equal(t4_stat(c.s.stk, "ArpOutReplies"), 2);
 	t4_fini(&c);

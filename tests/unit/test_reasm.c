@@ -212,6 +212,31 @@ static void test_memory_bound(void **state)
 	t4_fini(&c);
 }
 
+static void test_too_many_fragments(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	static uint8_t whole[20000], body[17000];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	ns_test_build_icmp(whole, &h, NS_ICMP_ECHO, 0, 1, body, sizeof(body));
+	uint8_t f[100];
+	/* 8-byte pieces from the end backwards (the slowest order for a sorted list) */
+	for (uint32_t i = 0; i < NS_IPV4_REASM_MAXFRAGS; i++) {
+		uint32_t off = (NS_IPV4_REASM_MAXFRAGS - i) * 8;
+		assert_int_equal(ns_test_inject(&c.s, f, t4_frag(f, whole, off, 8, true)), 0);
+		if (i % 256 == 0)
+			t4_settle(&c);
+	}
+	t4_settle(&c);
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmFails"), 0);
+	t4_inject(&c, f, t4_frag(f, whole, 0, 8, true));
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmFails"), 1);
+	assert_int_equal(ns__ipv4_reasm_mem(c.s.stk), 0);
+	t4_fini(&c);
+}
+
 /* ---- output fragmentation ---------------------------------------------------------- */
 
 static int send_udp(struct t4_cap *c, size_t len, uint8_t pmtudisc)
@@ -294,6 +319,74 @@ static void test_fragment_sizes(void **state)
 	t4_fini(&c);
 }
 
+static void test_fragment_partial_csum(void **state)
+{
+	(void)state;
+	/* a UDP datagram with a partial checksum is completed before it is cut */
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	uint32_t len = 3000;
+	struct ns_pkt *p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, len);
+	uint8_t *u = ns_pkt_data(p);
+	for (uint32_t i = 0; i < len; i++)
+		u[i] = (uint8_t)(i * 3);
+	ns_store_be16(u, 1000);
+	ns_store_be16(u + 2, 2000);
+	ns_store_be16(u + 4, (uint16_t)len);
+	struct ns_addr src = ns_test_addr("198.18.0.1"), dst = ns_test_addr("198.18.0.2");
+	ns_store_be16(u + 6, (uint16_t)~ns_csum_fold(ns_csum_pseudo(&src, &dst, NS_IPPROTO_UDP, len)));
+	p->csum = NS_CSUM_PARTIAL;
+	p->csum_off = 6;
+	p->csum_start = 1234;           /* not trusted */
+	struct ns_ip_tx tx = { .proto = NS_IPPROTO_UDP, .ttl = -1, .pmtudisc = NS_IP_PMTUDISC_WANT };
+	tx.dst = dst;
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), 0);
+	static uint8_t whole[4000];
+	uint32_t total = 0;
+	struct ns_test_parsed pp;
+	while ((p = t4_take(&c, &pp))) {
+		uint32_t off = (uint32_t)(pp.frag & NS_IP_OFFMASK) * 8;
+		uint32_t fl = ns_load_be16(pp.l3 + 2) - 20;
+		memcpy(whole + off, pp.l3 + 20, fl);
+		total += fl;
+		ns_pkt_unref(p);
+	}
+	assert_int_equal(total, len);
+	uint32_t sum = ns_csum_partial(whole, len, ns_csum_pseudo(&src, &dst, NS_IPPROTO_UDP, len));
+	assert_int_equal(ns_csum_fold(sum), 0);
+	t4_fini(&c);
+}
+
+static void test_tcp_too_big_not_fragmented(void **state)
+{
+	(void)state;
+	/* a TCP segment over the path MTU: EMSGSIZE and a local frag-needed
+	 * (Linux ip_fragment), never fragments on the wire */
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_pkt *p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, 1600);
+	memset(ns_pkt_data(p), 0, 1600);
+	ns_pkt_data(p)[12] = 0x50;
+	struct ns_ip_tx tx = { .proto = NS_IPPROTO_TCP, .ttl = -1, .pmtudisc = NS_IP_PMTUDISC_WANT };
+	tx.dst = ns_test_addr("198.18.0.2");
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), -NS_EMSGSIZE);
+	t4_settle(&c);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IpFragFails"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpFragOKs"), 0);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInDestUnreachs"), 1);
+	/* with PMTUDISC_DONT it is fragmented */
+	p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, 1600);
+	memset(ns_pkt_data(p), 0, 1600);
+	tx.pmtudisc = NS_IP_PMTUDISC_DONT;
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), 0);
+	assert_int_equal(ns_test_capture_drop(&c.s), 2);
+	t4_fini(&c);
+}
+
 static bool got_reply(void *ctx)
 {
 	uint64_t v = 0;
@@ -353,7 +446,10 @@ int main(void)
 		cmocka_unit_test(test_oversize_killed),
 		cmocka_unit_test(test_timeout_icmp),
 		cmocka_unit_test(test_memory_bound),
+		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_fragment_sizes),
+		cmocka_unit_test(test_fragment_partial_csum),
+		cmocka_unit_test(test_tcp_too_big_not_fragmented),
 		cmocka_unit_test(test_pair_big_ping),
 		cmocka_unit_test(test_pair_impaired_ping),
 	};

@@ -185,6 +185,38 @@ static void test_budget_drop_and_prune(void **state)
 	assert_int_equal(atomic_load(&pool.live), 0);
 }
 
+static void test_many_small_segments_prune(void **state)
+{
+	(void)state;
+	struct ns_ofo q;
+	ns_ofo_init(&q);
+	for (uint32_t i = 0; i < 3000; i++)
+		assert_int_equal(ns_ofo_insert(&q, NULL, mk(2000 + 2 * i, 1, 0, false), 1000, BIG), NS_OFO_QUEUED);
+	assert_int_equal(q.npkts, 3000);
+	uint64_t one = q.truesize / 3000;
+	/* a segment below everything, budget = what is queued: exactly the top one goes */
+	uint64_t budget = q.truesize;
+	assert_int_equal(ns_ofo_insert(&q, NULL, mk(1500, 1, 0, false), 1000, budget), NS_OFO_QUEUED);
+	assert_int_equal(q.npkts, 3000);
+	assert_int_equal(ns_ofo_end(&q, 1000), 2000 + 2 * 2998 + 1);
+	/* a segment in the middle may only prune segments above it */
+	budget = q.truesize - 1000 * one;
+	assert_int_equal(ns_ofo_insert(&q, NULL, mk(2000 + 2 * 1500 + 1, 1, 0, false), 1000, budget),
+			 NS_OFO_QUEUED);
+	assert_true(q.truesize <= budget);
+	/* 1001 of the highest segments made room (the new one charges too) */
+	assert_int_equal(ns_ofo_end(&q, 1000), 2000 + 2 * 1997 + 1);
+	assert_int_equal(q.npkts, 3000 - 1001);         /* the new byte joined its neighbour */
+	/* a segment above the kept data cannot make room by pruning: dropped */
+	assert_int_equal(ns_ofo_insert(&q, NULL, mk(9000, 1, 0, false), 1000, q.truesize), NS_OFO_DROPPED);
+	assert_int_equal(ns_ofo_prune(&q, 0) > 0, 1);
+	assert_true(ns_ofo_empty(&q));
+	assert_int_equal(q.npkts, 0);
+	assert_int_equal(q.truesize, 0);
+	ns_ofo_purge(&q);
+	assert_int_equal(atomic_load(&pool.live), 0);
+}
+
 static void test_coalesce_into_tailroom(void **state)
 {
 	(void)state;
@@ -274,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_overlaps_trim_and_dsack),
 		cmocka_unit_test(test_invalid_and_fin),
 		cmocka_unit_test(test_budget_drop_and_prune),
+		cmocka_unit_test(test_many_small_segments_prune),
 		cmocka_unit_test(test_coalesce_into_tailroom),
 		cmocka_unit_test(test_random_reassembly),
 	};

@@ -54,7 +54,10 @@ static void test_first_loss_rfc6675(void **state)
 	assert_int_equal(ns_sack_sb_pipe(&sb), 7000);   /* the retransmission is in flight */
 	/* rule 2: new data next */
 	assert_int_equal(ns_sack_sb_next_seg(&sb, true, &s, &e), NS_SACK_NEXT_NEW);
-	/* no new data: rule 3 finds nothing below the highest SACK; rule 4 rescues the tail */
+	/* no new data: Linux (the default) sends nothing more */
+	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_NONE);
+	/* strict RFC 6675: rule 3 finds nothing below the highest SACK; rule 4 rescues the tail */
+	sb.rfc_rule3 = sb.rfc_rescue = true;
 	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_RESCUE);
 	assert_int_equal(s, 10000);
 	assert_int_equal(e, 11000);
@@ -119,9 +122,72 @@ static void test_rule3_multiple_holes(void **state)
 	struct ns_tcp_sack_block one = B(2000, 3000);
 	ns_sack_sb_update(&sb, 1000, &one, 1, NULL);
 	ns_sack_sb_enter_recovery(&sb);
+	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_NONE);     /* Linux */
+	sb.rfc_rule3 = true;
 	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_RXT3);
 	assert_int_equal(s, 1000);
 	assert_int_equal(e, 2000);
+	ns_sack_sb_fini(&sb);
+}
+
+/* Every hole retransmitted and everything above SACKed: no rescue of old data. */
+static void test_rescue_never_repeats_retransmitted(void **state)
+{
+	(void)state;
+	struct ns_sack_sb sb;
+	setup10(&sb);
+	sb.rfc_rule3 = sb.rfc_rescue = true;
+	struct ns_tcp_sack_block b = B(5000, 11000);
+	ns_sack_sb_update(&sb, 1000, &b, 1, NULL);
+	ns_sack_sb_enter_recovery(&sb);
+	uint32_t s, e;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_RXT);
+		ns_sack_sb_retransmitted(&sb, s, e);
+	}
+	assert_int_equal(sb.high_rxt, 5000);
+	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_NONE);
+	ns_sack_sb_fini(&sb);
+}
+
+/* prr-ss-ack-below-snd_una-cubic.pkt: RACK marks 4001:8001 lost with one SACKed segment above. */
+static void test_external_loss_mark(void **state)
+{
+	(void)state;
+	struct ns_sack_sb sb;
+	struct ns_sack_update u;
+	ns_sack_sb_init(&sb, 1, 1000);
+	ns_sack_sb_sent(&sb, 10001);
+	struct ns_tcp_sack_block b = B(8001, 9001);
+	ns_sack_sb_update(&sb, 4001, &b, 1, &u);
+	ns_sack_sb_enter_recovery(&sb);
+	assert_false(ns_sack_sb_is_lost(&sb, 4001));    /* DupThresh alone: not lost */
+	uint32_t s, e;
+	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_NONE);
+	assert_int_equal(ns_sack_sb_pipe(&sb), 5000);
+	for (uint32_t seg = 4001; seg < 8001; seg += 1000)
+		ns_sack_sb_mark_lost(&sb, seg + 1000);  /* RACK's lost() callback */
+	assert_true(ns_sack_sb_is_lost(&sb, 4001));
+	assert_true(ns_sack_sb_is_lost(&sb, 8000));
+	assert_false(ns_sack_sb_is_lost(&sb, 9001));
+	assert_int_equal(ns_sack_sb_pipe(&sb), 1000);   /* only 9001:10001 */
+	assert_int_equal(ns_sack_sb_lost_bytes(&sb), 4000);
+	for (uint32_t seg = 4001; seg < 8001; seg += 1000) {
+		assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_RXT);
+		assert_int_equal(s, seg);
+		assert_int_equal(e, seg + 1000);
+		ns_sack_sb_retransmitted(&sb, s, e);
+	}
+	assert_int_equal(ns_sack_sb_next_seg(&sb, true, &s, &e), NS_SACK_NEXT_NEW);
+	assert_int_equal(ns_sack_sb_pipe(&sb), 1000 + 4000);
+	/* a mark in the top hole (RTO: everything outstanding is lost) */
+	ns_sack_sb_mark_lost(&sb, 10001);
+	assert_int_equal(ns_sack_sb_next_seg(&sb, false, &s, &e), NS_SACK_NEXT_RXT);
+	assert_int_equal(s, 9001);
+	assert_int_equal(e, 10001);
+	/* the mark is forgotten once ACKed past */
+	ns_sack_sb_update(&sb, 10001, NULL, 0, &u);
+	assert_false(sb.lost_mark_valid);
 	ns_sack_sb_fini(&sb);
 }
 
@@ -326,6 +392,8 @@ int main(void)
 		cmocka_unit_test(test_first_loss_rfc6675),
 		cmocka_unit_test(test_byte_rule_small_segments),
 		cmocka_unit_test(test_rule3_multiple_holes),
+		cmocka_unit_test(test_rescue_never_repeats_retransmitted),
+		cmocka_unit_test(test_external_loss_mark),
 		cmocka_unit_test(test_dsack_and_validation),
 		cmocka_unit_test(test_reneging),
 		cmocka_unit_test(test_random_against_model),

@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <time.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "netstack/sock.h"
 #include "helpers/ns_test.h"
@@ -135,6 +137,15 @@ static void test_send_recv_basic(void **state)
 	wait_readable(&p, A, tx);
 	assert_int_equal(ns_recv(A, tx, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "pong", 4);
+	/* to our own address: local delivery */
+	int self = udp_sock(A, NS_AF_INET);
+	bind4(A, self, "198.18.0.1", 9010, 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.1", 9010, "me", 2), 2);
+	wait_readable(&p, A, self);
+	l = sizeof(from);
+	assert_int_equal(ns_recvfrom(A, self, buf, sizeof(buf), 0, (struct sockaddr *)&from, &l), 2);
+	assert_int_equal(ntohs(from.sin_port), port);
+	ns_close(A, self);
 	ns_close(A, tx);
 	ns_close(B, rx);
 	pair_fini(&p);
@@ -375,6 +386,50 @@ static void test_dual_stack(void **state)
 	pair_fini(&p);
 }
 
+static void test_ipv6_wire(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	ns_test_pump(&p, NULL, NULL, 3 * SEC);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET6), tx = udp_sock(A, NS_AF_INET6);
+	bind6(B, rx, "::", 9200, 0);
+	assert_int_equal(setint(B, rx, NS_IPPROTO_IPV6, NS_IPV6_RECVPKTINFO, 1), 0);
+	struct sockaddr_in6 to = sockt_sin6("fd00:5eed::2", 9200);
+	assert_int_equal(ns_sendto(A, tx, "six", 3, 0, (struct sockaddr *)&to, sizeof(to)), 3);
+	wait_readable(&p, B, rx);
+	char b[16];
+	struct sockaddr_in6 from;
+	union { struct cmsghdr h; uint8_t raw[128]; } ctl;
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	assert_int_equal(ns_recvmsg(B, rx, &m, 0), 3);
+	struct ns_addr src = ns_test_addr("fd00:5eed::1"), dst = ns_test_addr("fd00:5eed::2");
+	assert_memory_equal(&from.sin6_addr, src.b, 16);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, NS_IPPROTO_IPV6);
+	assert_int_equal(c->cmsg_type, NS_IPV6_PKTINFO);
+	assert_memory_equal(CMSG_DATA(c), dst.b, 16);
+	int ifi;
+	memcpy(&ifi, CMSG_DATA(c) + 16, 4);
+	assert_int_equal(ifi, p.b.nic);
+	assert_int_equal(stat(B, "Udp6InDatagrams"), 1);
+	assert_int_equal(stat(A, "Udp6OutDatagrams"), 1);
+	/* ICMPv6 port unreachable -> ECONNREFUSED on the connected socket */
+	struct sockaddr_in6 closed = sockt_sin6("fd00:5eed::2", 9299);
+	assert_int_equal(ns_connect(A, tx, (struct sockaddr *)&closed, sizeof(closed)), 0);
+	assert_int_equal(ns_send(A, tx, "x", 1, 0), 1);
+	wait_readable(&p, A, tx);
+	assert_int_equal(stat(B, "Udp6NoPorts"), 1);
+	assert_int_equal(ns_recv(A, tx, b, sizeof(b), 0), -NS_ECONNREFUSED);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
 static void test_pktinfo_and_disconnect(void **state)
 {
 	(void)state;
@@ -502,6 +557,196 @@ static void test_impaired_link(void **state)
 	ns_close(B, rx);
 	ns_test_pump(&p, NULL, NULL, SEC / 10);
 	pair_fini(&p);
+}
+
+/* ---- threaded mode: real threads, real clock --------------------------------------------- */
+
+struct tstack {
+	struct ns_stack *stk;
+	struct ns_link *ch;
+};
+
+static void tstack_init(struct tstack *t, const uint8_t mac[6], const char *ip)
+{
+	assert_int_equal(ns_stack_create(NULL, &t->stk), 0);
+	t->ch = ns_link_channel_new(mac, 1500, 4096);
+	assert_non_null(t->ch);
+	int nic = ns_nic_add(t->stk, t->ch, "ch0");
+	assert_true(nic > 0);
+	struct ns_addr a;
+	int plen;
+	assert_int_equal(ns_addr_parse(ip, &a, &plen), 0);
+	assert_int_equal(ns_nic_addr_add(t->stk, nic, &a, plen), 0);
+}
+
+struct flood {
+	struct ns_stack *stk;
+	int fd, n, got, last;
+	int64_t per_sender[4];
+};
+
+static void *flood_send(void *p)
+{
+	struct flood *f = p;
+	int fd = ns_socket(f->stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	struct sockaddr_in to = sockt_sin("198.18.0.2", 9100);
+	char msg[200];
+	memset(msg, 's', sizeof(msg));
+	for (int i = 0; i < f->n; i++)
+		if (ns_sendto(f->stk, fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)sizeof(msg))
+			break;
+	ns_close(f->stk, fd);
+	return NULL;
+}
+
+static void *flood_recv(void *p)
+{
+	struct flood *f = p;
+	char b[512];
+	for (;;) {
+		ssize_t r = ns_recv(f->stk, f->fd, b, sizeof(b), 0);
+		if (r < 0) {
+			__atomic_store_n(&f->last, (int)r, __ATOMIC_RELAXED);
+			if (r != -NS_EAGAIN)
+				return NULL;
+			continue;
+		}
+		__atomic_fetch_add(&f->got, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void test_threaded_blocking(void **state)
+{
+	(void)state;
+	struct tstack a, b;
+	const uint8_t ma[6] = { 2, 0, 0, 0, 0, 0xa }, mb[6] = { 2, 0, 0, 0, 0, 0xb };
+	tstack_init(&a, ma, "198.18.0.1/24");
+	tstack_init(&b, mb, "198.18.0.2/24");
+	ns_link_channel_pair(a.ch, b.ch);
+	assert_int_equal(ns_stack_start(a.stk), 0);
+	assert_int_equal(ns_stack_start(b.stk), 0);
+	int rx = ns_socket(b.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	bind4(b.stk, rx, "0.0.0.0", 9100, 0);
+	struct { int64_t s, u; } tv = { 0, 200000 };
+	assert_int_equal(ns_setsockopt(b.stk, rx, NS_SOL_SOCKET, NS_SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(setint(b.stk, rx, NS_SOL_SOCKET, NS_SO_RCVBUF, 1 << 20), 0);
+	/* resolve ARP first: packets queued behind a resolution are bounded */
+	int probe = ns_socket(a.stk, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	char pb[8];
+	assert_int_equal(sendto4(a.stk, probe, "198.18.0.2", 9100, "arp", 3), 3);
+	assert_int_equal(ns_recv(b.stk, rx, pb, sizeof(pb), 0), 3);
+	ns_close(a.stk, probe);
+	struct flood f = { .stk = a.stk, .n = 300 };
+	struct flood r = { .stk = b.stk, .fd = rx };
+	pthread_t snd[4], rcv[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&rcv[i], NULL, flood_recv, &r);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&snd[i], NULL, flood_send, &f);
+	for (int i = 0; i < 4; i++)
+		pthread_join(snd[i], NULL);
+	/* wait (bounded) until the traffic has drained */
+	for (int i = 0; i < 500; i++) {
+		struct timespec d = { 0, 10 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+		if (__atomic_load_n(&r.got, __ATOMIC_RELAXED) + (int)stat(b.stk, "UdpRcvbufErrors") >= 4 * 300)
+			break;
+	}
+	/* the readers are blocked (timing out and retrying): close wakes them */
+	assert_int_equal(ns_close(b.stk, rx), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(rcv[i], NULL);
+	assert_int_equal(r.last, -NS_EBADF);
+	int got = r.got;
+	/* every datagram is either received or counted as dropped */
+	assert_int_equal((uint64_t)got + stat(b.stk, "UdpRcvbufErrors") + stat(b.stk, "LinkRxDrops") +
+			 stat(a.stk, "LinkTxDrops") + stat(a.stk, "ArpQueueDrops"), 4 * 300);
+	assert_true(got > 4 * 300 / 2);
+	assert_true((uint64_t)got <= stat(b.stk, "UdpInDatagrams"));
+	fprintf(stderr, "threaded: %d of %d datagrams received, %llu rcvbuf drops\n", got, 4 * 300,
+		(unsigned long long)stat(b.stk, "UdpRcvbufErrors"));
+	ns_stack_destroy(a.stk);
+	ns_stack_destroy(b.stk);
+}
+
+/* ---- RCU: binding churn while datagrams arrive from other threads ----------------------- */
+
+struct churn {
+	struct sockt *t;
+	int iters;
+	unsigned seed;
+	int received;
+	int *stop;
+	int *injected;                  /* shared: datagrams injected so far */
+};
+
+static void *churn_inject(void *p)
+{
+	struct churn *c = p;
+	for (int i = 0; i < c->iters || !__atomic_load_n(c->stop, __ATOMIC_RELAXED); i++) {
+		c->received = i + 1;            /* here: how many were injected */
+		__atomic_fetch_add(c->injected, 1, __ATOMIC_RELAXED);
+		uint16_t port = (uint16_t)(7300 + (rand_r(&c->seed) % 8));
+		sockt_inject(c->t, "198.18.0.9", (uint16_t)(1000 + i % 500), "198.18.0.1", port, "churn", 5,
+			     false);
+	}
+	return NULL;
+}
+
+static void *churn_bind(void *p)
+{
+	struct churn *c = p;
+	struct ns_stack *s = c->t->stk;
+	char b[16];
+	/* run until the injectors are well under way, so the two overlap */
+	for (int i = 0; i < c->iters || __atomic_load_n(c->injected, __ATOMIC_RELAXED) < 3000; i++) {
+		int fd = ns_socket(s, i % 3 ? NS_AF_INET : NS_AF_INET6, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+		setint(s, fd, NS_SOL_SOCKET, NS_SO_REUSEPORT, 1);
+		uint16_t port = (uint16_t)(7300 + (rand_r(&c->seed) % 8));
+		if (i % 3) {
+			struct sockaddr_in a = sockt_sin(i % 2 ? "0.0.0.0" : "198.18.0.1", port);
+			ns_bind(s, fd, (struct sockaddr *)&a, sizeof(a));
+		} else {
+			struct sockaddr_in6 a = sockt_sin6("::", port);
+			ns_bind(s, fd, (struct sockaddr *)&a, sizeof(a));
+		}
+		if (i % 5 == 0) {
+			struct sockaddr_in peer = sockt_sin("198.18.0.9", (uint16_t)(1000 + i % 500));
+			ns_connect(s, fd, (struct sockaddr *)&peer, sizeof(peer));
+		}
+		for (int k = 0; k < 20; k++)
+			if (ns_recv(s, fd, b, sizeof(b), 0) == 5)
+				c->received++;
+		ns_close(s, fd);
+	}
+	return NULL;
+}
+
+static void test_rcu_churn(void **state)
+{
+	(void)state;
+	struct sockt t;
+	sockt_init(&t);
+	int stop = 0, injected = 0;
+	struct churn in[2] = { { &t, 2000, 1, 0, &stop, &injected }, { &t, 2000, 2, 0, &stop, &injected } };
+	struct churn bd[2] = { { &t, 3000, 3, 0, &stop, &injected }, { &t, 3000, 4, 0, &stop, &injected } };
+	pthread_t th[4];
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&th[i], NULL, churn_inject, &in[i]);
+		pthread_create(&th[2 + i], NULL, churn_bind, &bd[i]);
+	}
+	pthread_join(th[2], NULL);
+	pthread_join(th[3], NULL);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	uint64_t noports = stat(t.stk, "UdpNoPorts");
+	assert_true(noports > 0);
+	assert_int_equal(ns_stack_live_pkts(t.stk), 0);
+	/* some were delivered (queued, read or purged at close), some found no port */
+	assert_true(noports + stat(t.stk, "UdpInErrors") < (uint64_t)injected);
+	assert_true((uint64_t)(bd[0].received + bd[1].received) == stat(t.stk, "UdpInDatagrams"));
+	sockt_fini(&t);
 }
 
 /* ---- without a wire (helpers/sockt) -------------------------------------------------------- */
@@ -691,7 +936,10 @@ int main(void)
 		cmocka_unit_test(test_reuseport_distribution),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
+		cmocka_unit_test(test_ipv6_wire),
 		cmocka_unit_test(test_impaired_link),
+		cmocka_unit_test(test_threaded_blocking),
+		cmocka_unit_test(test_rcu_churn),
 		cmocka_unit_test(test_bind_rules),
 		cmocka_unit_test(test_checksums_and_bad_headers),
 		cmocka_unit_test(test_ip_options),
