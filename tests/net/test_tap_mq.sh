@@ -4,7 +4,7 @@
 # and receive thread each): TCP bulk both ways with sha256, 64 concurrent
 # connections, wrk against the HTTP service, both queues used; (2) a
 # single-queue tap without offloads (software GSO, software checksums): the
-# same bulk transfers.  --host-ip4 configures the kernel side (libnl).
+# same bulk transfers.  Also `netstackd --stats` (control socket).  --host-ip4 configures the kernel side (libnl).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
@@ -33,8 +33,20 @@ if command -v wrk >/dev/null 2>&1; then
 	check "mq: wrk completed requests without errors" sh -c \
 		"[ '${reqs:-0}' -gt 100 ] && ! grep -q 'Non-2xx\|Socket errors' '$WORK/wrk.txt'"
 fi
+# netstackd --stats over the control socket: nstat counters and the ss-style table
+in_ns sh -c "sleep 4 | socat - TCP:$STK:9" >/dev/null 2>&1 &
+SOC=$!
+PIDS="$PIDS $SOC"
+sleep 1
+in_ns timeout 10 "$NSD" --stats --tap "$TAP" >"$WORK/stats.txt" 2>&1
+check "mq: --stats prints nstat counters" grep -q '^TcpPassiveOpens ' "$WORK/stats.txt"
+check "mq: --stats lists the listeners" grep -q "^LISTEN .*:80 " "$WORK/stats.txt"
+check "mq: --stats shows the open connection with rtt and cwnd" \
+	grep -q "^ESTAB .*$STK:9 .*198.18.21.1:[0-9]* *rtt:[0-9.]*/[0-9.]* cwnd:[0-9]" "$WORK/stats.txt"
+wait $SOC 2>/dev/null
 stop_nsd $NSD_PID
 check "mq: exit status 0" [ $? = 0 ]
+check "mq: control socket removed" [ ! -e "/run/netstackd/$TAP.sock" ]
 check "mq: created tap removed" sh -c "! ip -n $NS link show $TAP >/dev/null 2>&1"
 check "mq: no sanitizer report" no_sanitizer_report "$WORK/mq.log"
 
