@@ -701,6 +701,36 @@ static void sc_recverr(struct diff_env *e)
 	DIFF_RET(e, seti(e, a, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? 25 : 11, 0));
 }
 
+/* a connected socket takes datagrams from its peer only */
+static void sc_connected_filter(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 16);
+	int srv = S(e, DIFF_B), peer = S(e, DIFF_A), other = S(e, DIFF_A);
+	char buf[8];
+	DIFF_RET(e, bind_kind(e, srv, DIFF_ANY, p));
+	DIFF_RET(e, bind_kind(e, peer, DIFF_ANY, p + 1));
+	DIFF_RET(e, connect_kind(e, srv, DIFF_LOCAL, p + 1));
+	DIFF_RET(e, send_kind(e, other, DIFF_PEER, p, "other", 5));
+	DIFF_RET(e, send_kind(e, peer, DIFF_PEER, p, "peer", 4));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	/* the stranger got port unreachable only if it was told (unconnected: no) */
+	DIFF_RET(e, O->recvfrom(e, other, buf, sizeof(buf), 0, NULL, NULL));
+	/* a second, unconnected socket on the same port takes the strangers */
+	int wild = S(e, DIFF_B);
+	DIFF_RET(e, seti(e, wild, SOL_SOCKET, SO_REUSEADDR, 1));
+	DIFF_RET(e, seti(e, srv, SOL_SOCKET, SO_REUSEADDR, 1));
+	DIFF_RET(e, bind_kind(e, wild, DIFF_ANY, p));
+	diff_sync(e, 2 * SEC);
+	DIFF_RET(e, send_kind(e, other, DIFF_PEER, p, "other2", 6));
+	DIFF_RET(e, send_kind(e, peer, DIFF_PEER, p, "peer2", 5));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, wild, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, wild, buf, sizeof(buf), 0, NULL, NULL));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -720,6 +750,7 @@ static const struct diff_case cases[] = {
 	{ "broadcast_eacces", sc_broadcast_eacces, DIFF_V4 },
 	{ "dual_stack_binds", sc_dual_stack_binds, DIFF_V6 },
 	{ "recverr", sc_recverr, DIFF_V4 | DIFF_V6 },
+	{ "connected_filter", sc_connected_filter, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)
