@@ -334,6 +334,11 @@ static int route(struct ns_stack *stk, const struct ns_ip_tx *tx, struct out_ctx
 		return -NS_ENETUNREACH;
 	c->nic = r.nic;
 	c->nexthop = ns_addr_v4_u32(&r.nexthop);
+	if (c->nexthop != dst) {        /* through a gateway: a redirect may name another */
+		uint32_t gw = ns__ipv4_redirect_get(stk, dst);
+		if (gw)
+			c->nexthop = gw;
+	}
 	if (!c->src && r.src.family == NS_AF_INET)
 		c->src = ns_addr_v4_u32(&r.src);
 	if (tx->pmtudisc >= NS_IP_PMTUDISC_PROBE)
