@@ -633,6 +633,33 @@ void ns__ipv4_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa)
 	ns__nic_write(nic, &p, 1);
 }
 
+bool ns__arp_valid_or_probe(struct ns_nic *nic, uint32_t ip)
+{
+	if (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK))
+		return true;
+	struct arp_tab *t = tab_of(nic);
+	uint64_t now = ns__now(nic->stk);
+	struct arp_work w;
+	work_init(&w);
+	bool valid = false;
+	pthread_mutex_lock(&t->mu);
+	struct arp_ent *e = lookup_locked(t, ip);
+	if (e) {
+		valid = e->state != NS_ARP_INCOMPLETE;      /* Linux NUD_VALID */
+	} else if ((e = create_locked(t, ip, &w)) != NULL) {
+		e->state = NS_ARP_INCOMPLETE;
+		e->used = now;
+		e->updated = now;
+		publish(e);
+		solicit_locked(t, e, &w);
+		e->deadline = now + ARP_RETRANS;
+		arm(t, e->deadline);
+	}
+	pthread_mutex_unlock(&t->mu);
+	work_run(t, &w);
+	return valid;
+}
+
 int ns__arp_entry_state(struct ns_nic *nic, uint32_t ip, uint8_t mac[6], int *qlen)
 {
 	struct arp_tab *t = tab_of(nic);

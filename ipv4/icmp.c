@@ -134,6 +134,7 @@ static void count_out(struct ns_stack *stk, uint8_t type)
 	case NS_ICMP_PARAMETERPROB: NS_STAT_INC(stk, IcmpOutParmProbs); break;
 	case NS_ICMP_ECHO: NS_STAT_INC(stk, IcmpOutEchos); break;
 	case NS_ICMP_ECHOREPLY: NS_STAT_INC(stk, IcmpOutEchoReps); break;
+	case NS_ICMP_TIMESTAMPREPLY: NS_STAT_INC(stk, IcmpOutTimestampReps); break;
 	default: break;
 	}
 }
@@ -280,6 +281,59 @@ static bool timestamp_reply(struct ns_stack *stk, struct ns_pkt *pkt, const stru
 	return true;
 }
 
+/* True when gw is a unicast address on one of nic's connected prefixes
+ * (not ours, not a broadcast). */
+static bool gw_onlink(struct ns_stack *stk, struct ns_nic *nic, uint32_t gw)
+{
+	struct ns_addr a;
+	ns_addr_from_u32(&a, gw);
+	if (ns_ip4_is_mcast(gw) || ns_ip4_is_lbcast(gw) || ns_ip4_is_zeronet(gw) ||
+	    ns_ip4_is_loopback(gw) || ns__addr_local(stk, &a, NULL) || ns__addr_is_bcast4(nic, &a))
+		return false;
+	bool on = false;
+	ns_rcu_read_lock();
+	struct ns_ifaddr_list *al = ns_rcu_dereference(nic->addrs);
+	for (int j = 0; j < al->n && !on; j++)
+		if (al->a[j].addr.family == NS_AF_INET &&
+		    ns_addr_prefix_eq(&al->a[j].addr, &a, al->a[j].plen))
+			on = true;
+	ns_rcu_read_unlock();
+	return on;
+}
+
+/*
+ * Redirect (RFC 1122 3.2.2.2, Linux __ip_do_redirect): accepted only from
+ * the gateway we use for that destination, for a new gateway on the same
+ * network; every code is taken as a host redirect.  Like Linux, it is
+ * recorded only once the new gateway's link address is known (else it is
+ * resolved and the next redirect counts).  Returns false when malformed.
+ */
+static bool rcv_redirect(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
+{
+	const uint8_t *h = ns_pkt_data(pkt);
+	uint32_t len = ns_pkt_len(pkt);
+	if (len < NS_ICMP_HLEN + NS_IPV4_HLEN)
+		return false;
+	const uint8_t *in = h + NS_ICMP_HLEN;
+	if (ns_ip4_ihl(in) < NS_IPV4_HLEN || h[1] > 3)
+		return true;
+	uint32_t dst = ns_ip4_dst(in), new_gw = ns_load_be32(h + 4);
+	uint32_t old_gw = ns_addr_v4_u32(&m->src);
+	struct ns_addr d;
+	ns_addr_from_u32(&d, dst);
+	struct ns_route_result r;
+	if (ns__route_lookup(stk, &d, 0, &r) < 0 || ns_addr_v4_u32(&r.nexthop) == dst)
+		return true;                    /* no route, or on-link: nothing to redirect */
+	uint32_t cur = ns__ipv4_redirect_get(stk, dst);
+	if (!cur)
+		cur = ns_addr_v4_u32(&r.nexthop);
+	if (cur != old_gw || new_gw == old_gw || !gw_onlink(stk, r.nic, new_gw))
+		return true;
+	if (ns__arp_valid_or_probe(r.nic, new_gw))
+		ns__ipv4_redirect_set(stk, dst, new_gw);
+	return true;
+}
+
 /* An error about a datagram we sent: PMTU, then the transport.  Returns
  * false when the message is malformed. */
 static bool rcv_error(struct ns_stack *stk, struct ns_pkt *pkt)
@@ -332,6 +386,8 @@ static void count_in(struct ns_stack *stk, uint8_t type)
 	case NS_ICMP_PARAMETERPROB: NS_STAT_INC(stk, IcmpInParmProbs); break;
 	case NS_ICMP_ECHO: NS_STAT_INC(stk, IcmpInEchos); break;
 	case NS_ICMP_ECHOREPLY: NS_STAT_INC(stk, IcmpInEchoReps); break;
+	case NS_ICMP_REDIRECT: NS_STAT_INC(stk, IcmpInRedirects); break;
+	case NS_ICMP_TIMESTAMP: NS_STAT_INC(stk, IcmpInTimestamps); break;
 	default: break;
 	}
 }
@@ -359,6 +415,10 @@ void ns__icmp4_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_
 		break;
 	case NS_ICMP_TIMESTAMP:
 		if (!timestamp_reply(stk, pkt, m))
+			goto error;
+		break;
+	case NS_ICMP_REDIRECT:
+		if (!rcv_redirect(stk, pkt, m))
 			goto error;
 		break;
 	case NS_ICMP_DEST_UNREACH:

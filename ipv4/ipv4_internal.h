@@ -140,7 +140,11 @@ int ns__ipv4_pmtu_init(struct ns_ipv4 *ip);
 void ns__ipv4_pmtu_fini(struct ns_ipv4 *ip);
 /* Learned path MTU toward dst (0: none); *locked set when below min_pmtu. */
 uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *locked);
+/* Redirected next hop for dst (0: none), and recording one (RFC 1122 3.2.2.2). */
+uint32_t ns__ipv4_redirect_get(struct ns_stack *stk, uint32_t dst);
+void ns__ipv4_redirect_set(struct ns_stack *stk, uint32_t dst, uint32_t gw);
 #define NS_PMTU_EXPIRES (600ull * NS_NSEC_PER_SEC)   /* Linux mtu_expires */
+#define NS_REDIRECT_EXPIRES (300ull * NS_NSEC_PER_SEC) /* Linux gc_timeout */
 #define NS_IPV4_MIN_PMTU 552                         /* Linux min_pmtu */
 
 /* icmp.c */
@@ -156,6 +160,9 @@ int ns__icmp4_xmit(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t typ
 /* Sends pkt (data at the IP header) to nexthop on nic: resolves or queues.
  * Consumes pkt.  0, or -errno when dropped at once. */
 int ns__arp_output(struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop);
+/* Whether ip has a usable neighbour entry on nic; if not, starts resolving
+ * it (a request, no packet queued). */
+bool ns__arp_valid_or_probe(struct ns_nic *nic, uint32_t ip);
 /* Test hooks: state of an entry (or -1), and the number of packets queued. */
 int ns__arp_entry_state(struct ns_nic *nic, uint32_t ip, uint8_t mac[6], int *qlen);
 

@@ -270,6 +270,30 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	return 0;
 }
 
+/* Linux ip_fragment() on a DF datagram of ours: a fragmentation-needed
+ * error to ourselves, so the transport learns the MTU through its ICMP
+ * handler (looped back, never sent out).  Borrows pkt (data at L4). */
+static void local_frag_needed(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt *pkt,
+			      uint32_t mtu)
+{
+	uint32_t l4len = ns_pkt_len(pkt);
+	uint8_t *h = ns_pkt_push(pkt, NS_IPV4_HLEN);
+	if (!h)
+		return;
+	ns__ipv4_build_hdr(h, (uint16_t)(l4len + NS_IPV4_HLEN), 0, NS_IP_DF, c->ttl, c->tos,
+			   c->proto, c->src, c->dst);
+	struct ns_ip_meta m;
+	memset(&m, 0, sizeof(m));
+	ns_addr_from_u32(&m.src, c->src);
+	ns_addr_from_u32(&m.dst, c->dst);
+	m.nic = c->nic;
+	m.pkt_type = NS_PKT_HOST;
+	m.proto = c->proto;
+	m.l3_off = pkt->data;
+	ns__icmp4_send_error(stk, pkt, &m, NS_ICMP_DEST_UNREACH, NS_ICMP_FRAG_NEEDED, mtu);
+	ns_pkt_pull(pkt, NS_IPV4_HLEN);
+}
+
 /* ---- the entry points --------------------------------------------------------- */
 
 int ns__ip_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx)
@@ -310,6 +334,11 @@ static int route(struct ns_stack *stk, const struct ns_ip_tx *tx, struct out_ctx
 		return -NS_ENETUNREACH;
 	c->nic = r.nic;
 	c->nexthop = ns_addr_v4_u32(&r.nexthop);
+	if (c->nexthop != dst) {        /* through a gateway: a redirect may name another */
+		uint32_t gw = ns__ipv4_redirect_get(stk, dst);
+		if (gw)
+			c->nexthop = gw;
+	}
 	if (!c->src && r.src.family == NS_AF_INET)
 		c->src = ns_addr_v4_u32(&r.src);
 	if (tx->pmtudisc >= NS_IP_PMTUDISC_PROBE)
@@ -364,8 +393,13 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 			  (tx->pmtudisc == NS_IP_PMTUDISC_WANT && !locked);
 		return send_one(stk, &c, pkt, df);
 	}
-	if (tx->pmtudisc == NS_IP_PMTUDISC_DO || tx->pmtudisc == NS_IP_PMTUDISC_PROBE) {
+	/* TCP's DF is set per segment (Linux ip_queue_xmit): a segment grown
+	 * too big for a shrunken path is not fragmented either */
+	bool tcp_df = c.proto == NS_IPPROTO_TCP && tx->pmtudisc == NS_IP_PMTUDISC_WANT && !locked;
+	if (tx->pmtudisc == NS_IP_PMTUDISC_DO || tx->pmtudisc == NS_IP_PMTUDISC_PROBE || tcp_df) {
 		NS_STAT_INC(stk, IpFragFails);
+		if (c.proto == NS_IPPROTO_TCP)
+			local_frag_needed(stk, &c, pkt, (uint32_t)mtu);
 		ns_pkt_unref(pkt);
 		return -NS_EMSGSIZE;
 	}

@@ -1,12 +1,16 @@
 /*
- * ipv4/pmtu.c - the path MTU cache (RFC 1191 for IPv4, RFC 8201 for IPv6).
- * Owns: learned path MTUs per destination, their 10-minute expiry (Linux
+ * ipv4/pmtu.c - per-destination route exceptions (Linux fib_nh_exception):
+ * the path MTU cache (RFC 1191 for IPv4, RFC 8201 for IPv6) and IPv4
+ * redirect gateways (RFC 1122 3.2.2.2).
+ * Owns: learned path MTUs, their 10-minute expiry (Linux
  * net.ipv4.route.mtu_expires), the "locked" state below min_pmtu (552:
- * DF is then cleared and the MTU never drops further), and
- * ns__ip_path_mtu / ns__ip_path_mtu_update for both families.
+ * DF is then cleared and the MTU never drops further), redirected next
+ * hops and their 300 s expiry (Linux gc_timeout), and ns__ip_path_mtu /
+ * ns__ip_path_mtu_update for both families.
  *
  * A set-associative table (SETS x WAYS) under one mutex: bounded memory,
- * the oldest entry of a set is replaced when it is full.
+ * the entry expiring first is replaced when a set is full.  Lookups skip
+ * the lock while nothing was ever stored.
  */
 #include <stdlib.h>
 #include "ipv4_internal.h"
@@ -16,9 +20,11 @@
 
 struct pmtu_ent {
 	struct ns_addr dst;             /* family 0: empty */
-	uint32_t mtu;
+	uint32_t mtu;                   /* 0: none */
 	bool locked;
-	uint64_t expires;
+	uint64_t expires;               /* of mtu */
+	uint32_t gw;                    /* redirect gateway (IPv4), 0: none */
+	uint64_t gw_expires;
 };
 
 struct ns_pmtu {
@@ -51,7 +57,12 @@ static uint32_t set_of(struct ns_stack *stk, const struct ns_addr *dst)
 	return (uint32_t)ns__siphash(stk->hash_seed, dst->b, alen) & (SETS - 1);
 }
 
-/* Entry for dst in its set (expired ones are cleared), or NULL.  mu held. */
+static uint64_t ent_expires(const struct pmtu_ent *e)
+{
+	return NS_MAX(e->mtu ? e->expires : 0, e->gw ? e->gw_expires : 0);
+}
+
+/* Entry for dst in its set (expired parts are cleared), or NULL.  mu held. */
 static struct pmtu_ent *find_locked(struct ns_stack *stk, struct ns_pmtu *t,
 				    const struct ns_addr *dst, uint64_t now)
 {
@@ -60,13 +71,42 @@ static struct pmtu_ent *find_locked(struct ns_stack *stk, struct ns_pmtu *t,
 		struct pmtu_ent *e = &set[w];
 		if (!e->dst.family || !ns_addr_eq(&e->dst, dst))
 			continue;
-		if (now >= e->expires) {
+		if (e->mtu && now >= e->expires) {
+			e->mtu = 0;
+			e->locked = false;
+		}
+		if (e->gw && now >= e->gw_expires)
+			e->gw = 0;
+		if (!e->mtu && !e->gw) {
 			memset(e, 0, sizeof(*e));
 			return NULL;
 		}
 		return e;
 	}
 	return NULL;
+}
+
+/* The entry for dst, created (replacing the one expiring first) if none. */
+static struct pmtu_ent *get_locked(struct ns_stack *stk, struct ns_pmtu *t,
+				   const struct ns_addr *dst, uint64_t now)
+{
+	struct pmtu_ent *e = find_locked(stk, t, dst, now);
+	if (e)
+		return e;
+	struct pmtu_ent *set = t->e[set_of(stk, dst)];
+	e = &set[0];
+	for (uint32_t w = 0; w < WAYS; w++) {
+		if (!set[w].dst.family) {
+			e = &set[w];
+			break;
+		}
+		if (ent_expires(&set[w]) < ent_expires(e))
+			e = &set[w];
+	}
+	memset(e, 0, sizeof(*e));
+	e->dst = *dst;
+	atomic_fetch_add_explicit(&t->used, 1, memory_order_release);
+	return e;
 }
 
 uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *locked)
@@ -84,6 +124,35 @@ uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *loc
 	}
 	pthread_mutex_unlock(&t->mu);
 	return mtu;
+}
+
+uint32_t ns__ipv4_redirect_get(struct ns_stack *stk, uint32_t dst)
+{
+	struct ns_pmtu *t = stk->ipv4->pmtu;
+	if (!atomic_load_explicit(&t->used, memory_order_acquire))
+		return 0;
+	struct ns_addr d;
+	ns_addr_from_u32(&d, dst);
+	uint32_t gw = 0;
+	pthread_mutex_lock(&t->mu);
+	struct pmtu_ent *e = find_locked(stk, t, &d, ns__now(stk));
+	if (e)
+		gw = e->gw;
+	pthread_mutex_unlock(&t->mu);
+	return gw;
+}
+
+void ns__ipv4_redirect_set(struct ns_stack *stk, uint32_t dst, uint32_t gw)
+{
+	struct ns_pmtu *t = stk->ipv4->pmtu;
+	struct ns_addr d;
+	ns_addr_from_u32(&d, dst);
+	uint64_t now = ns__now(stk);
+	pthread_mutex_lock(&t->mu);
+	struct pmtu_ent *e = get_locked(stk, t, &d, now);
+	e->gw = gw;
+	e->gw_expires = now + NS_REDIRECT_EXPIRES;
+	pthread_mutex_unlock(&t->mu);
 }
 
 uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif)
@@ -118,21 +187,7 @@ void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uin
 		return;                         /* RFC 1191: never raise on a message */
 	uint64_t now = ns__now(stk);
 	pthread_mutex_lock(&t->mu);
-	struct pmtu_ent *e = find_locked(stk, t, dst, now);
-	if (!e) {
-		struct pmtu_ent *set = t->e[set_of(stk, dst)];
-		e = &set[0];
-		for (uint32_t w = 0; w < WAYS; w++) {
-			if (!set[w].dst.family) {
-				e = &set[w];
-				break;
-			}
-			if (set[w].expires < e->expires)
-				e = &set[w];
-		}
-		e->dst = *dst;
-		atomic_fetch_add_explicit(&t->used, 1, memory_order_release);
-	}
+	struct pmtu_ent *e = get_locked(stk, t, dst, now);
 	e->mtu = mtu;
 	e->locked = lock;
 	e->expires = now + NS_PMTU_EXPIRES;

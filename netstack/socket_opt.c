@@ -97,12 +97,55 @@ static int set_locked(struct ns_sock *sk, int name, const void *v, socklen_t len
 	}
 }
 
+#define NS_IFNAMSIZ 16
+
+/* SO_BINDTODEVICE: an interface name (empty: unbind); -ENODEV if unknown. */
+static int set_bindtodevice_locked(struct ns_sock *sk, const void *v, socklen_t len)
+{
+	char name[NS_IFNAMSIZ];
+	size_t n = NS_MIN((size_t)len, sizeof(name) - 1);
+	memcpy(name, v, n);
+	name[n] = 0;
+	if (!name[0]) {
+		sk->bound_nic = 0;
+		return 0;
+	}
+	for (int i = 1; i <= ns__nic_count(sk->stk); i++) {
+		struct ns_nic *nic = ns__nic_get(sk->stk, i);
+		if (nic && strcmp(nic->name, name) == 0) {
+			sk->bound_nic = i;
+			return 0;
+		}
+	}
+	return -NS_ENODEV;
+}
+
+static int get_bindtodevice_locked(struct ns_sock *sk, void *v, socklen_t *len)
+{
+	if (!sk->bound_nic) {
+		*len = 0;
+		return 0;
+	}
+	if (*len < NS_IFNAMSIZ)
+		return -NS_EINVAL;
+	struct ns_nic *nic = ns__nic_get(sk->stk, sk->bound_nic);
+	if (!nic)
+		return -NS_ENODEV;
+	size_t n = NS_MIN(strlen(nic->name), (size_t)NS_IFNAMSIZ - 1);
+	memcpy(v, nic->name, n);
+	((char *)v)[n] = 0;
+	*len = (socklen_t)(n + 1);
+	return 0;
+}
+
 int ns__sock_setsockopt_sol(struct ns_sock *sk, int name, const void *v, socklen_t len)
 {
-	if (len < sizeof(int))
+	/* Linux looks at SO_BINDTODEVICE before the int-size check */
+	if (len < sizeof(int) && name != NS_SO_BINDTODEVICE)
 		return -NS_EINVAL;
 	pthread_mutex_lock(&sk->mu);
-	int r = set_locked(sk, name, v, len);
+	int r = name == NS_SO_BINDTODEVICE ? set_bindtodevice_locked(sk, v, len)
+					   : set_locked(sk, name, v, len);
 	if (r == 0)
 		ns__sock_wake_locked(sk);       /* e.g. a new timeout or buffer size */
 	pthread_mutex_unlock(&sk->mu);
@@ -165,6 +208,12 @@ static int get_locked(struct ns_sock *sk, int name, void *u)
 
 int ns__sock_getsockopt_sol(struct ns_sock *sk, int name, void *v, socklen_t *len)
 {
+	if (name == NS_SO_BINDTODEVICE) {
+		pthread_mutex_lock(&sk->mu);
+		int r = get_bindtodevice_locked(sk, v, len);
+		pthread_mutex_unlock(&sk->mu);
+		return r;
+	}
 	union { int i; struct ns_timeval tv; struct ns_linger l; } u;
 	memset(&u, 0, sizeof(u));
 	pthread_mutex_lock(&sk->mu);

@@ -24,7 +24,7 @@
 	X(IcmpInTimeExcds) X(IcmpInParmProbs) X(IcmpInEchos) X(IcmpInEchoReps) \
 	X(IcmpOutMsgs) X(IcmpOutErrors) X(IcmpOutRateLimitGlobal) X(IcmpOutRateLimitHost) \
 	X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds) X(IcmpOutParmProbs) X(IcmpOutEchos) \
-	X(IcmpOutEchoReps) \
+	X(IcmpOutEchoReps) X(IcmpInRedirects) X(IcmpInTimestamps) X(IcmpOutTimestampReps) \
 	/* Arp (no MIB; named for what they count) */ \
 	X(ArpInRequests) X(ArpInReplies) X(ArpInErrors) X(ArpOutRequests) X(ArpOutReplies) \
 	X(ArpOutGratuitous) X(ArpQueueDrops) X(ArpResolveFailed) \
@@ -63,7 +63,7 @@
 	X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedPAWS) X(TcpExtTCPACKSkippedSeq) \
 	X(TcpExtTCPACKSkippedChallenge) X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies) \
 	X(TcpExtTCPRetransFail) X(TcpExtTCPMinTTLDrop) X(TcpExtTCPHystartTrainDetect) \
-	X(TcpExtTCPHystartDelayDetect) \
+	X(TcpExtTCPHystartDelayDetect) X(TcpExtTCPTimeWaitOverflow) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
 	X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDiscards) \

@@ -309,30 +309,32 @@ static bool addr_overlap(const struct tcp_ep *o, const struct ns_addr *addr, int
 	return false;
 }
 
-/* Linux inet_csk_bind_conflict(): would ep binding addr:port clash with o? */
+/*
+ * Linux inet_bind_conflict() as inet_csk_get_port() uses it (relax = true):
+ * would ep binding addr:port clash with o?  relax is false only when
+ * bind(0) looks for a free port: then SO_REUSEADDR does not share.
+ */
 static bool bind_conflict(const struct tcp_ep *ep, const struct tcp_ep *o, const struct ns_addr *addr,
-			  bool listening)
+			  bool relax)
 {
 	if (o == ep)
 		return false;
 	if (ep->sk->bound_nic && o->sk->bound_nic && ep->sk->bound_nic != o->sk->bound_nic)
 		return false;
-	bool reuse = ep->sk->reuseaddr && o->sk->reuseaddr && o->state != TCP_LISTEN && !listening;
-	bool reuseport = ep->sk->reuseport && o->sk->reuseport &&
-			 (o->state == TCP_TIME_WAIT || o->state == TCP_LISTEN || !listening ||
-			  o->state == TCP_CLOSE);
-	if (reuse)
-		return false;
-	if (reuseport)
-		return false;
+	if (ep->sk->reuseaddr && o->sk->reuseaddr && o->state != TCP_LISTEN) {
+		if (relax)
+			return false;
+	} else if (ep->sk->reuseport && o->sk->reuseport) {
+		return false;   /* one user: SO_REUSEPORT always shares */
+	}
 	return addr_overlap(o, addr, ep->family, ep->v6only);
 }
 
 static bool port_conflict_locked(struct ns_tcp *tcp, const struct tcp_ep *ep, const struct ns_addr *addr,
-				 uint16_t port, bool listening)
+				 uint16_t port, bool relax)
 {
 	for (struct tcp_ep *o = tcp->bhash[bslot(port)]; o; o = o->bnext)
-		if (o->lport == port && bind_conflict(ep, o, addr, listening))
+		if (o->lport == port && bind_conflict(ep, o, addr, relax))
 			return true;
 	return false;
 }
@@ -377,14 +379,13 @@ int tcp_bind_port(struct tcp_ep *ep, const struct ns_addr *addr, uint16_t port)
 		err = -NS_EADDRINUSE;
 		for (uint32_t i = 0; i < range; i++) {
 			uint16_t p = (uint16_t)(TCP_EPHEM_LO + (off + i) % range);
-			if (!port_used_locked(tcp, p) ||
-			    (!port_conflict_locked(tcp, ep, addr, p, false) && ep->sk->reuseaddr)) {
+			if (!port_used_locked(tcp, p) || !port_conflict_locked(tcp, ep, addr, p, false)) {
 				port = p;
 				err = 0;
 				break;
 			}
 		}
-	} else if (port_conflict_locked(tcp, ep, addr, port, false)) {
+	} else if (port_conflict_locked(tcp, ep, addr, port, true)) {
 		err = -NS_EADDRINUSE;
 	}
 	if (err == 0) {
@@ -404,6 +405,15 @@ int tcp_listen_check_port(struct tcp_ep *ep)
 	bool c = port_conflict_locked(tcp, ep, &ep->laddr, ep->lport, true);
 	pthread_mutex_unlock(&tcp->bind_mu);
 	return c ? -NS_EADDRINUSE : 0;
+}
+
+/* A passive child shares its listener's port (Linux __inet_inherit_port). */
+void tcp_inherit_port(struct tcp_ep *child)
+{
+	pthread_mutex_lock(&child->tcp->bind_mu);
+	if (!child->bound)
+		bhash_add_locked(child->tcp, child);
+	pthread_mutex_unlock(&child->tcp->bind_mu);
 }
 
 void tcp_unbind(struct tcp_ep *ep)
@@ -501,6 +511,12 @@ void tcp_set_state(struct tcp_ep *ep, int state)
 	/* TcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT (RFC 4022) */
 	bool was = old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT;
 	bool is = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+	bool tw_is = state == TCP_TIME_WAIT || state == TCP_FIN_WAIT2;
+	if (!tw_is && ep->tw_counted) {
+		atomic_fetch_sub(&ep->tcp->n_timewait, 1);
+		ep->tw_counted = false;
+	}
+	(void)tw_is;
 	if (is && !was)
 		NS_STAT_INC(ep->stk, TcpCurrEstab);
 	else if (was && !is)

@@ -261,3 +261,42 @@ void ns_tcp_cc_idle_restart(struct ns_tcp_cc *cc, uint64_t idle_us, uint32_t rto
 	if (cc->ops->tx_start)
 		cc->ops->tx_start(cc, idle_us, now_us);
 }
+
+/* ---- undo detection (RFC 3708, RFC 3522; Linux tcp_may_undo) ---------------- */
+
+void ns_tcp_undo_start(struct ns_tcp_undo *u, uint32_t snd_una)
+{
+	memset(u, 0, sizeof(*u));
+	u->active = true;
+	u->marker = snd_una;
+}
+
+void ns_tcp_undo_retransmitted(struct ns_tcp_undo *u, uint32_t segs, uint32_t tsval)
+{
+	if (!u->active)
+		return;
+	if (!u->ts_valid && tsval) {
+		u->rtx_tsval = tsval;
+		u->ts_valid = true;
+	}
+	u->retrans += (int32_t)segs;
+}
+
+void ns_tcp_undo_dsack(struct ns_tcp_undo *u, uint32_t start, uint32_t end, uint32_t mss)
+{
+	/* Linux tcp_dsack_seen / tcp_sacktag: D-SACKs below the marker are old news */
+	if (!u->active || !ns_seq_lt(start, end) || ns_seq_lt(start, u->marker) || u->retrans <= 0)
+		return;
+	uint32_t segs = mss ? (end - start + mss - 1) / mss : 1;
+	u->retrans -= (int32_t)NS_MIN(segs, (uint32_t)u->retrans);
+}
+
+bool ns_tcp_undo_possible(const struct ns_tcp_undo *u, bool has_ts, uint32_t tsecr)
+{
+	if (!u->active)
+		return false;
+	if (u->retrans <= 0)
+		return true;
+	/* Eifel: the ACK was triggered by the original transmission */
+	return has_ts && u->ts_valid && tsecr && ns_seq_lt(tsecr, u->rtx_tsval);
+}

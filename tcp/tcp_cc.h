@@ -219,10 +219,44 @@ void ns_tcp_cc_undo(struct ns_tcp_cc *cc, uint64_t now_us);
  * Restart after idle (RFC 5681 §4.1 / RFC 7661, Linux tcp_cwnd_restart with
  * tcp_slow_start_after_idle=1): when idle_us >= rto_us, cwnd is halved per
  * RTO idle, down to min(cwnd, IW); ssthresh keeps 3/4 of the old cwnd.
- * Also tells the algorithm (CUBIC shifts its epoch).
+ * rto_us = 0 skips that (Linux with tcp_slow_start_after_idle=0).  Always
+ * tells the algorithm (CUBIC shifts its epoch by the idle time).  idle_us:
+ * now - the time data was last sent (Linux lsndtime).  Call it before
+ * sending when nothing is in flight.
  */
 void ns_tcp_cc_idle_restart(struct ns_tcp_cc *cc, uint64_t idle_us, uint32_t rto_us,
 			    uint64_t now_us);
+
+/*
+ * Detecting that a reduction was spurious, so ns_tcp_cc_undo() may restore
+ * cwnd (RFC 3708 D-SACK and RFC 3522 Eifel timestamps; Linux undo_marker,
+ * undo_retrans, retrans_stamp / tcp_packet_delayed):
+ *   entering Recovery or Loss:   ns_tcp_undo_start(u, snd_una, tsval)
+ *   each retransmitted segment:  ns_tcp_undo_retransmitted(u, segs)
+ *   each D-SACK block received:  ns_tcp_undo_dsack(u, start, end, mss)
+ *   per ACK:  ns_tcp_undo_possible(u, has_ts, tsecr) -> call ns_tcp_cc_undo
+ *             (in Recovery Linux undoes as soon as every retransmission was
+ *             D-SACKed, TcpExtTCPDSACKUndo; at recovery end, TCPFullUndo;
+ *             after an RTO, TCPLossUndo), then ns_tcp_undo_stop(u).
+ */
+struct ns_tcp_undo {
+	bool active;                    /* undo_marker valid */
+	uint32_t marker;                /* snd_una when the reduction began */
+	int32_t retrans;                /* retransmitted segments not shown spurious */
+	bool ts_valid;
+	uint32_t rtx_tsval;             /* TSval of the first retransmission (Linux retrans_stamp) */
+};
+void ns_tcp_undo_start(struct ns_tcp_undo *u, uint32_t snd_una);
+/* segs more segments were retransmitted; tsval: the TSval they carried (0 if no timestamps). */
+void ns_tcp_undo_retransmitted(struct ns_tcp_undo *u, uint32_t segs, uint32_t tsval);
+/* A D-SACK for [start, end): when it is at or above the marker, those retransmissions were spurious. */
+void ns_tcp_undo_dsack(struct ns_tcp_undo *u, uint32_t start, uint32_t end, uint32_t mss);
+/*
+ * Linux tcp_may_undo: every retransmission was D-SACKed, or the ACK echoes
+ * a timestamp older than the first retransmission (the original arrived).
+ */
+bool ns_tcp_undo_possible(const struct ns_tcp_undo *u, bool has_ts, uint32_t tsecr);
+static inline void ns_tcp_undo_stop(struct ns_tcp_undo *u) { u->active = false; }
 
 /* Sending may grow cwnd (Linux tcp_is_cwnd_limited). */
 bool ns_tcp_cc_is_cwnd_limited(const struct ns_tcp_cc *cc);

@@ -338,7 +338,7 @@ static void fill_ip_tx(const struct tcp_ep *ep, struct ns_ip_tx *tx)
 /* Header + options in front of the payload already in pkt; computes the checksum and sends. */
 static int tcp_finish_and_send(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx,
 			       uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-			       uint16_t win, const struct ns_tcp_opts *o)
+			       uint16_t win, const struct ns_tcp_opts *o, bool partial, uint16_t urg)
 {
 	uint8_t obuf[NS_TCP_MAX_OPT_LEN];
 	size_t olen = o ? ns_tcp_opts_write(obuf, sizeof(obuf), o) : 0;
@@ -356,12 +356,22 @@ static int tcp_finish_and_send(struct ns_stack *stk, struct ns_pkt *pkt, const s
 	h[13] = flags;
 	ns_store_be16(h + 14, win);
 	ns_store_be16(h + 16, 0);
-	ns_store_be16(h + 18, 0);
+	ns_store_be16(h + 18, urg);
+	if (urg)
+		h[13] |= TCPF_URG;
 	if (olen)
 		memcpy(h + TCP_HLEN, obuf, olen);
 	uint32_t len = ns_pkt_len(pkt);
 	uint32_t sum = ns_csum_pseudo(&tx->src, &tx->dst, NS_IPPROTO_TCP, len);
-	ns_store_be16(h + 16, ns_csum_fold(ns_csum_partial(h, len, sum)));
+	if (partial) {
+		/* the link (or netstack/gso.c) sums the segment: one pass fewer here */
+		ns_store_be16(h + 16, (uint16_t)~ns_csum_fold(sum));
+		pkt->csum = NS_CSUM_PARTIAL;
+		pkt->csum_start = 0;
+		pkt->csum_off = 16;
+	} else {
+		ns_store_be16(h + 16, ns_csum_fold(ns_csum_partial(h, len, sum)));
+	}
 	pkt->l4 = pkt->data;
 	NS_STAT_INC(stk, TcpOutSegs);
 	if (flags & TCPF_RST)
@@ -424,7 +434,16 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	struct ns_ip_tx tx;
 	fill_ip_tx(ep, &tx);
 	uint16_t win = tcp_select_window(ep);
-	int err = tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ep->rcv_nxt, flags, win, &o);
+	/* urgent pointer on every segment before it (Linux tcp_transmit_skb) */
+	uint16_t urg = 0;
+	if (ep->urg_mode && ns_seq_lt(seq, ep->snd_up)) {
+		if (ns_seq_lt(ep->snd_up, seq + 0x10000))
+			urg = (uint16_t)(ep->snd_up - seq);
+		else if (ns_seq_gt(seq + 0xFFFF, ep->snd_nxt))
+			urg = 0xFFFF;
+	}
+	int err = tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ep->rcv_nxt, flags, win, &o,
+				      len > 0, urg);
 	ack_sent(ep);
 	ep->segs_out++;
 	if (len) {
@@ -496,7 +515,8 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 	uint32_t sent_segs = 0;
 	bool cwnd_limited = false;
 	uint32_t data_end = ep->fin_queued ? ep->fin_seq : ep->write_seq;
-	bool tso = (ep->nic_caps & (ep->raddr.family == NS_AF_INET6 ? NS_LINK_CAP_TSO6 : NS_LINK_CAP_TSO4)) != 0;
+	/* large segments always: a link without TSO gets them cut by netstack/gso.c */
+	bool tso = true;
 	while (ns_seq_lt(ep->snd_nxt, data_end) || (ep->fin_queued && !ep->fin_sent && ep->snd_nxt == ep->fin_seq)) {
 		uint32_t avail = data_end - ep->snd_nxt;
 		uint32_t in_flight = packets_in_flight(ep);
@@ -515,6 +535,10 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 			len = avail < max ? avail : max;
 			if (len > wnd_left && wnd_left >= mss)
 				len = (wnd_left / mss) * mss;
+			/* a short tail that Nagle would hold goes later (Linux tcp_mss_split_point) */
+			if (len > mss && len % mss &&
+			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small))
+				len -= len % mss;
 		}
 		/* sender SWS avoidance: the first MSS must fit the window (Linux tcp_snd_wnd_test) */
 		if (len > wnd_left) {
@@ -615,7 +639,7 @@ static int send_ctl(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct
 		win = tcp_select_window(ep);
 	uint32_t ack = (flags & TCPF_ACK) ? ep->rcv_nxt : 0;
 	ep->segs_out++;
-	return tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ack, flags, win, o);
+	return tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ack, flags, win, o, false, 0);
 }
 
 static void syn_opts(struct tcp_ep *ep, struct ns_tcp_opts *o, bool synack)
@@ -772,7 +796,7 @@ void tcp_send_reset_reply(struct ns_stack *stk, const struct tcp_seg *seg)
 		ack = seg->end_seq;
 		flags = TCPF_RST | TCPF_ACK;
 	}
-	tcp_finish_and_send(stk, pkt, &tx, seg->dport, seg->sport, seq, ack, flags, 0, NULL);
+	tcp_finish_and_send(stk, pkt, &tx, seg->dport, seg->sport, seq, ack, flags, 0, NULL, false, 0);
 }
 
 /* ---- buffer sizing ----------------------------------------------------------------------------------- */

@@ -254,6 +254,7 @@ void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_s
 		ns_pkt_unref(seg->pkt);
 		return;
 	}
+	tcp_inherit_port(c);
 	NS_STAT_INC(stk, TcpExtSyncookiesRecv);
 	NS_STAT_INC(stk, TcpPassiveOpens);
 	tcp_init_transfer(c);
@@ -522,6 +523,7 @@ static int tcp_disconnect_locked(struct tcp_ep *ep)
 	if (!ep->bind_port_lock)
 		tcp_unbind(ep);
 	ep->ever_connected = false;
+	ep->disconnecting = false;
 	ep->shut = 0;
 	ep->fin_queued = ep->fin_sent = ep->fin_rcvd = false;
 	ep->syn_acked = false;
@@ -564,6 +566,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 	struct ns_addr raddr;
 	uint16_t rport;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->disconnecting) {
+		err = -NS_EINVAL;
+		goto out;
+	}
 	switch (ep->state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
@@ -595,8 +601,10 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 		goto out;
 	default:
 		if (ep->connect_pending) {
-			/* the nonblocking connect completed: report success once (Linux returns 0? EISCONN) */
+			/* the nonblocking connect completed: this call reports it (Linux SS_CONNECTING -> SS_CONNECTED) */
 			ep->connect_pending = false;
+			err = 0;
+			goto out;
 		}
 		err = -NS_EISCONN;
 		goto out;
@@ -697,8 +705,6 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 	size_t total = iov_total(m);
 	size_t copied = 0;
 	bool block = !ns__sock_nonblock(sk) && !(flags & NS_MSG_DONTWAIT);
-	if (flags & NS_MSG_OOB)
-		return -NS_EOPNOTSUPP;
 	pthread_mutex_lock(&sk->mu);
 	uint64_t dl = sk->sndtimeo_ns ? ns__real_now() + sk->sndtimeo_ns : 0;
 	for (;;) {
@@ -744,9 +750,14 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		if (ns__sock_wait_locked(sk, NS_POLLOUT | NS_POLLERR | NS_POLLHUP, dl) < 0)
 			break;
 	}
+	if (copied && (flags & NS_MSG_OOB)) {
+		/* the last byte written is urgent (Linux tcp_mark_urg) */
+		ep->snd_up = ep->write_seq;
+		ep->urg_mode = true;
+	}
 	if (copied) {
 		bool saved = ep->cork;
-		if (flags & NS_MSG_MORE)
+		if ((flags & NS_MSG_MORE) && !(flags & NS_MSG_OOB))
 			ep->cork = true;
 		tcp_push(ep, false);
 		ep->cork = saved;
@@ -1064,6 +1075,12 @@ static int tcp_shutdown(struct ns_sock *sk, int how)
 	int err = 0;
 	struct tcp_ep *stop = NULL;
 	pthread_mutex_lock(&sk->mu);
+	if (ep->connect_pending) {
+		/* Linux inet_shutdown on SS_CONNECTING */
+		if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV || ep->state == TCP_CLOSE)
+			ep->disconnecting = true;
+		ep->connect_pending = false;
+	}
 	switch (ep->state) {
 	case TCP_CLOSE:
 		err = -NS_ENOTCONN;
@@ -1299,10 +1316,30 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+/* IPPROTO_IPV6 on AF_INET6 sockets: IPV6_V6ONLY (Linux: only before bind). */
+static int tcp_set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (sk->domain != NS_AF_INET6 || name != NS_IPV6_V6ONLY)
+		return -NS_ENOPROTOOPT;
+	if (len < sizeof(int))
+		return -NS_EINVAL;
+	int val;
+	memcpy(&val, v, sizeof(val));
+	pthread_mutex_lock(&sk->mu);
+	int err = ep->bound ? -NS_EINVAL : 0;
+	if (!err)
+		sk->v6only = val != 0;
+	pthread_mutex_unlock(&sk->mu);
+	return err;
+}
+
 static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
 	int val = 0, err = 0;
+	if (level == NS_IPPROTO_IPV6)
+		return tcp_set_ipv6(sk, name, v, len);
 	if (level == NS_SOL_SOCKET) {
 		pthread_mutex_lock(&sk->mu);
 		switch (name) {
@@ -1442,6 +1479,15 @@ static int put_int(void *v, socklen_t *len, int val)
 static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6 && name == NS_IPV6_V6ONLY) {
+		if ((int)*len < 0)
+			return -NS_EINVAL;
+		int one = sk->v6only;
+		socklen_t n = *len < sizeof(one) ? *len : sizeof(one);
+		memcpy(v, &one, n);
+		*len = n;
+		return 0;
+	}
 	if (level != NS_IPPROTO_TCP)
 		return -NS_ENOPROTOOPT;
 	int val, err = 0;
@@ -1540,10 +1586,14 @@ static int tcp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 	}
 	switch (req) {
 	case NS_SIOCINQ:
-		val = (int)ep->rcvq_bytes;
-		if (ep->urg_pending && !sk->oobinline && val &&
-		    ns_seq_lt(ep->urg_seq, ep->copied_seq + (uint32_t)val) && ns_seq_geq(ep->urg_seq, ep->copied_seq))
-			val--;
+		/* Linux tcp_inq: with urgent data pending, the bytes before the mark */
+		if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV)
+			val = 0;
+		else if (!sk->oobinline && ep->urg_data >= 0 && ep->urg_pending &&
+			 ns_seq_geq(ep->urg_seq, ep->copied_seq) && ns_seq_lt(ep->urg_seq, ep->rcv_nxt))
+			val = (int)(ep->urg_seq - ep->copied_seq);
+		else
+			val = (int)ep->rcvq_bytes;
 		break;
 	case NS_SIOCOUTQ:
 		val = (int)(ep->state == TCP_SYN_SENT ? 0 : ns_seq_diff(ep->snd_una, ep->write_seq) -

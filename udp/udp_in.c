@@ -332,6 +332,8 @@ void ns__udp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 	}
 	/* RFC 1122 4.1.3.3; Linux reports only hard errors on connected sockets
 	 * (any error with IP_RECVERR). */
+	if (us->recverr)
+		ns__udp_errq_add_locked(us, e, err);
 	if (us->recverr || (hard && us->connected))
 		ns__sock_set_err_locked(sk, err);
 	pthread_mutex_unlock(&sk->mu);
@@ -417,7 +419,7 @@ ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 {
 	struct udp_sock *us = udp_sk(sk);
 	if (flags & NS_MSG_ERRQUEUE)
-		return -NS_EAGAIN;              /* no error queue (IP_RECVERR reports via SO_ERROR) */
+		return ns__udp_errq_recv(sk, m, flags);
 	pthread_mutex_lock(&sk->mu);
 	int err = ns__sock_take_err_locked(sk);
 	if (err) {

@@ -55,6 +55,19 @@ struct udp_ent {
 	uint64_t seq;
 };
 
+/* An ICMP error kept for MSG_ERRQUEUE (IP_RECVERR / IPV6_RECVERR). */
+struct udp_err {
+	struct udp_err *next;
+	int err;                        /* positive errno */
+	uint8_t origin, type, code;     /* SO_EE_ORIGIN_ICMP(6), ICMP type/code */
+	uint32_t info;                  /* MTU for "too big" */
+	struct ns_addr dst;             /* where the offending datagram went (normalized) */
+	uint16_t dport;
+	size_t len;                     /* payload quoted by the ICMP message */
+	uint8_t payload[];
+};
+#define UDP_ERRQ_MAX 64
+
 struct udp_sock {
 	struct ns_sock *sk;
 	struct rcu_head rcu;
@@ -72,6 +85,8 @@ struct udp_sock {
 	/* receive queue (data at the payload; l3/l4 point at the headers) */
 	struct ns_pkt *rq_head, *rq_tail;
 	uint32_t rq_count;
+	struct udp_err *eq_head, *eq_tail;  /* error queue (IP_RECVERR) */
+	uint32_t eq_count;
 	/* IP / IPv6 options */
 	int ttl;                        /* IP_TTL, -1: default */
 	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
@@ -103,6 +118,11 @@ int ns__udp_lookup_all(struct ns_stack *stk, const struct ns_addr *saddr, uint16
 ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags);
 void ns__udp_purge_locked(struct udp_sock *us);
 int ns__udp_next_len_locked(struct udp_sock *us);
+
+/* udp_err.c */
+void ns__udp_errq_add_locked(struct udp_sock *us, const struct ns_icmp_err *e, int err);
+ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
+void ns__udp_errq_purge_locked(struct udp_sock *us);
 
 /* udp_out.c */
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);

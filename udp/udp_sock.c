@@ -306,7 +306,11 @@ static int set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	case NS_IP_PKTINFO: us->pktinfo = val != 0; return 0;
 	case NS_IP_RECVTTL: us->recvttl = val != 0; return 0;
 	case NS_IP_RECVTOS: us->recvtos = val != 0; return 0;
-	case NS_IP_RECVERR: us->recverr = val != 0; return 0;
+	case NS_IP_RECVERR:
+		us->recverr = val != 0;
+		if (!us->recverr)
+			ns__udp_errq_purge_locked(us);
+		return 0;
 	case NS_IP_MTU_DISCOVER:
 		if (val < NS_IP_PMTUDISC_DONT || val > NS_IP_PMTUDISC_OMIT)
 			return -NS_EINVAL;
@@ -359,7 +363,11 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		sk->v6only = val != 0;
 		return 0;
 	case NS_IPV6_RECVPKTINFO: us->recvpktinfo6 = val != 0; return 0;
-	case NS_IPV6_RECVERR: us->recverr = val != 0; return 0;
+	case NS_IPV6_RECVERR:
+		us->recverr = val != 0;
+		if (!us->recverr)
+			ns__udp_errq_purge_locked(us);
+		return 0;
 	case NS_IPV6_UNICAST_HOPS:
 		if (val > 255 || val < -1)
 			return -NS_EINVAL;
@@ -395,6 +403,14 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	int err;
+	if (level == NS_SOL_SOCKET) {
+		if (name != NS_SO_BINDTODEVICE)
+			return -NS_ENOPROTOOPT;
+		pthread_mutex_lock(&sk->mu);    /* the device is part of the demux key */
+		ns__udp_rehash_locked(sk->stk, udp_sk(sk));
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
 	if (level == NS_SOL_UDP)
 		return len < sizeof(int) ? -NS_EINVAL : -NS_ENOPROTOOPT;
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
@@ -443,6 +459,8 @@ static int udp_poll_locked(struct ns_sock *sk)
 		m |= NS_POLLHUP;
 	if (us->rq_head)
 		m |= NS_POLLIN | NS_POLLRDNORM;
+	if (us->eq_head)
+		m |= NS_POLLERR;
 	return m;
 }
 
@@ -470,6 +488,7 @@ static void udp_close(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
+	ns__udp_errq_purge_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
 
@@ -487,6 +506,7 @@ static void udp_destroy(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
+	ns__udp_errq_purge_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

@@ -270,9 +270,10 @@ void ns__udp_unhash_locked(struct ns_stack *stk, struct udp_sock *us)
 
 /* ---- receive lookups ------------------------------------------------------------ */
 
+/* nic 0: unknown (ICMP error lookups), matches any binding */
 static bool dev_ok(const struct udp_ent *e, int nic)
 {
-	return !e->bound_nic || e->bound_nic == nic;
+	return !e->bound_nic || !nic || e->bound_nic == nic;
 }
 
 /* Linux compute_score for an unconnected entry; -1: no match. */

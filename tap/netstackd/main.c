@@ -28,6 +28,10 @@ static int configure(struct ns_stack *stk, int nic, const struct nsd_opts *o)
 			return err;
 		}
 	}
+	if (o->slaac && (err = ns_nic_set_slaac(stk, nic, true)) < 0) {
+		fprintf(stderr, "netstackd: cannot enable SLAAC: %s\n", strerror(-err));
+		return err;
+	}
 	const struct ns_addr *gws[2] = { &o->gw4, &o->gw6 };
 	for (int i = 0; i < 2; i++) {
 		if (!gws[i]->family)

@@ -36,6 +36,7 @@ struct nsd_opts {
 	int ip4_plen[NSD_MAX_ADDRS], ip6_plen[NSD_MAX_ADDRS];
 	int n_ip4, n_ip6;
 	struct ns_addr gw4, gw6;        /* family 0 when not given */
+	bool slaac;                     /* --slaac: IPv6 addresses from router advertisements */
 	uint32_t mtu;
 	unsigned services;
 	int log_level;

@@ -28,6 +28,7 @@ static const char usage[] =
 	"  --gw4 ADDR          IPv4 default gateway\n"
 	"  --ip6 ADDR/PLEN     IPv6 address (repeatable)\n"
 	"  --gw6 ADDR          IPv6 default gateway\n"
+	"  --slaac             IPv6 addresses and default router from router advertisements\n"
 	"  --mtu N             link MTU (default 1500)\n"
 	"  --host-ip4 ADDR/PLEN  configure the kernel side of the tap: address, link up\n"
 	"  --host-ip6 ADDR/PLEN  the same for IPv6\n"
@@ -56,7 +57,7 @@ static int fail(const char *fmt, ...)
 enum {
 	OPT_TAP = 256, OPT_MAC, OPT_IP4, OPT_GW4, OPT_IP6, OPT_GW6, OPT_MTU, OPT_SERVICES,
 	OPT_LOG, OPT_HELP, OPT_VERSION, OPT_PACKET, OPT_HOST4, OPT_HOST6, OPT_THREADS, OPT_PCAP,
-	OPT_OFFLOAD, OPT_NO_OFFLOAD,
+	OPT_OFFLOAD, OPT_NO_OFFLOAD, OPT_SLAAC,
 };
 
 static const struct option longopts[] = {
@@ -78,6 +79,7 @@ static const struct option longopts[] = {
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "offload", no_argument, NULL, OPT_OFFLOAD },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "slaac", no_argument, NULL, OPT_SLAAC },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -212,6 +214,9 @@ static int one_opt(int c, const char *arg, struct nsd_opts *o)
 			return -1;
 		o->n_host6++;
 		return 0;
+	case OPT_SLAAC:
+		o->slaac = true;
+		return 0;
 	case OPT_OFFLOAD:
 	case OPT_NO_OFFLOAD:
 		o->offload = c == OPT_OFFLOAD;
@@ -274,12 +279,12 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 		o->threads = 1;
 	if (o->packet && (o->n_host4 || o->n_host6))
 		return fail("--host-ip4/--host-ip6 configure a tap; with --packet configure the interface yourself");
-	if (o->n_ip4 == 0 && o->n_ip6 == 0)
-		return fail("--ip4 ADDR/PLEN (or --ip6) is required");
+	if (o->n_ip4 == 0 && o->n_ip6 == 0 && !o->slaac)
+		return fail("--ip4 ADDR/PLEN (or --ip6, or --slaac) is required");
 	if (o->gw4.family && o->n_ip4 == 0)
 		return fail("--gw4 needs an --ip4 address");
-	if (o->gw6.family && o->n_ip6 == 0)
-		return fail("--gw6 needs an --ip6 address");
+	if (o->gw6.family && o->n_ip6 == 0 && !o->slaac)
+		return fail("--gw6 needs an --ip6 address (or --slaac)");
 	if (!o->mac_set)
 		default_mac(o->tap ? o->tap : o->packet, o->mac);
 	if (!o->mtu)

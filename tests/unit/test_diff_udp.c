@@ -645,6 +645,62 @@ static void sc_dual_stack_binds(struct diff_env *e)
 	DIFF_RET(e, O->sendto(e, f, "x", 1, 0, (struct sockaddr *)&ss, l));
 }
 
+static void sc_recverr(struct diff_env *e)
+{
+	int a = S(e, DIFF_A);
+	uint16_t p = diff_port(e, 15);
+	bool v6 = e->family == AF_INET6;
+	DIFF_RET(e, seti(e, a, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? 25 : 11, 1));
+	DIFF_RET(e, send_kind(e, a, DIFF_PEER, p, "abcdef", 6));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->poll(e, a));
+	char buf[16];
+	union { struct cmsghdr h; uint8_t raw[256]; } ctl;
+	struct sockaddr_storage name;
+	struct iovec iov = { buf, 4 };
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_name = &name;
+	m.msg_namelen = sizeof(name);
+	m.msg_control = &ctl;
+	m.msg_controllen = sizeof(ctl);
+	DIFF_RET(e, O->recvmsg(e, a, &m, MSG_ERRQUEUE | MSG_PEEK));
+	m.msg_controllen = sizeof(ctl);
+	m.msg_namelen = sizeof(name);
+	DIFF_RET(e, O->recvmsg(e, a, &m, MSG_ERRQUEUE));
+	DIFF_VAL(e, "msg_flags", m.msg_flags);
+	DIFF_VAL(e, "payload", memcmp(buf, "abcd", 4) == 0);
+	DIFF_VAL(e, "name port", diff_sa_port(&name) == p);
+	DIFF_VAL(e, "namelen", m.msg_namelen);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	DIFF_VAL(e, "cmsg", c != NULL);
+	if (c) {
+		uint8_t *d = CMSG_DATA(c);
+		uint32_t eno;
+		memcpy(&eno, d, 4);
+		DIFF_VAL(e, "cmsg level", c->cmsg_level);
+		DIFF_VAL(e, "cmsg type", c->cmsg_type);
+		DIFF_VAL(e, "ee_errno", eno);
+		DIFF_VAL(e, "ee_origin", d[4]);
+		DIFF_VAL(e, "ee_type", d[5]);
+		DIFF_VAL(e, "ee_code", d[6]);
+	}
+	DIFF_RET(e, geti(e, a, SOL_SOCKET, SO_ERROR));
+	DIFF_RET(e, O->recvmsg(e, a, &m, MSG_ERRQUEUE));
+	DIFF_RET(e, O->poll(e, a));
+	/* a second error: the plain recv reports it first */
+	diff_sync(e, 2 * SEC);
+	DIFF_RET(e, send_kind(e, a, DIFF_PEER, p, "x", 1));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), 0, NULL, NULL));
+	m.msg_controllen = sizeof(ctl);
+	DIFF_RET(e, O->recvmsg(e, a, &m, MSG_ERRQUEUE));
+	DIFF_RET(e, seti(e, a, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? 25 : 11, 0));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -663,6 +719,7 @@ static const struct diff_case cases[] = {
 	{ "misc", sc_misc, DIFF_V4 | DIFF_V6 },
 	{ "broadcast_eacces", sc_broadcast_eacces, DIFF_V4 },
 	{ "dual_stack_binds", sc_dual_stack_binds, DIFF_V6 },
+	{ "recverr", sc_recverr, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)

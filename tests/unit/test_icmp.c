@@ -4,7 +4,8 @@
  * token bucket, global bucket, echo replies and frag-needed exempt),
  * received errors (checksum, truncation, counters) and fragmentation
  * needed recorded as path MTU (RFC 1191: no increase, 552 floor locked,
- * 10-minute expiry).
+ * 10-minute expiry), timestamp replies, redirects (RFC 1122 3.2.2.2), and
+ * errors delivered to UDP sockets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +341,100 @@ static void test_timestamp_reply(void **state)
 	t4_fini(&c);
 }
 
+static const uint8_t gw_mac[6] = { 0x02, 0x00, 0x5e, 0xed, 0x00, 0xfd };
+#define GW 0xc61200feu                  /* 198.18.0.254 */
+#define FAR 0xc6130505u                 /* 198.19.5.5, behind the gateway */
+
+/* Pings FAR and returns the destination MAC of the frame that leaves. */
+static void ping_far_mac(struct t4_cap *c, uint8_t mac[6])
+{
+	assert_int_equal(ns__icmp4_xmit(c->s.stk, 0, FAR, NS_ICMP_ECHO, 0, 1, NULL, 0, 0), 0);
+	t4_settle(c);
+	struct ns_pkt *p = ns_test_capture(&c->s);
+	assert_non_null(p);
+	assert_int_equal(ns_load_be16(ns_pkt_data(p) + 12), NS_ETHERTYPE_IPV4);
+	memcpy(mac, ns_pkt_data(p), 6);
+	ns_pkt_unref(p);
+	assert_null(ns_test_capture(&c->s));
+}
+
+/* A redirect for FAR from `from` (IP and MAC) naming new_gw. */
+static void inject_redirect(struct t4_cap *c, uint32_t from, const uint8_t *from_mac,
+			    uint32_t new_gw)
+{
+	struct ns_test_l3 in;
+	memset(&in, 0, sizeof(in));
+	in.src = ns_test_addr("198.18.0.1");
+	ns_addr_from_u32(&in.dst, FAR);
+	uint8_t inner[128];
+	size_t n = ns_test_build_icmp(inner, &in, NS_ICMP_ECHO, 0, 1, NULL, 0);
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	memcpy(h.src_mac, from_mac, 6);
+	ns_addr_from_u32(&h.src, from);
+	uint8_t f[256];
+	size_t m = ns_test_build_icmp(f, &h, NS_ICMP_REDIRECT, 1, new_gw, inner + 14, n - 14);
+	t4_inject(c, f, m);
+}
+
+static void test_redirect(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	struct ns_addr any = ns_test_addr("0.0.0.0"), gw;
+	ns_addr_from_u32(&gw, GW);
+	assert_int_equal(ns_route_add(c.s.stk, &any, 0, &gw, c.s.nic), 0);
+	uint8_t f[64], mac[6];
+	/* the gateway is resolved and used */
+	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0, FAR, NS_ICMP_ECHO, 0, 1, NULL, 0, 0), 0);
+	t4_settle(&c);
+	ns_test_capture_drop(&c.s);
+	size_t n = t4_arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, gw_mac, GW, t4_mac_a, T4_US);
+	t4_inject(&c, f, n);
+	ns_test_capture_drop(&c.s);
+	ping_far_mac(&c, mac);
+	assert_memory_equal(mac, gw_mac, 6);
+	/* not from our gateway, or toward an off-link or local address: ignored */
+	inject_redirect(&c, T4_PEER, t4_mac_peer, T4_PEER);
+	inject_redirect(&c, GW, gw_mac, 0xc6140001u);
+	inject_redirect(&c, GW, gw_mac, T4_US);
+	inject_redirect(&c, GW, gw_mac, 0xc61200ffu);
+	assert_null(ns_test_capture(&c.s));
+	ping_far_mac(&c, mac);
+	assert_memory_equal(mac, gw_mac, 6);
+	/* from the gateway to .2, whose MAC is unknown: resolved first, not used yet */
+	inject_redirect(&c, GW, gw_mac, T4_PEER);
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	assert_int_equal(ns_load_be16(ns_pkt_data(p) + 12), NS_ETHERTYPE_ARP);
+	assert_int_equal(ns_load_be32(ns_pkt_data(p) + 14 + 24), T4_PEER);
+	ns_pkt_unref(p);
+	ping_far_mac(&c, mac);
+	assert_memory_equal(mac, gw_mac, 6);
+	n = t4_arp_frame(f, NS_ARPOP_REPLY, t4_mac_a, t4_mac_peer, T4_PEER, t4_mac_a, T4_US);
+	t4_inject(&c, f, n);
+	/* the next redirect is taken */
+	inject_redirect(&c, GW, gw_mac, T4_PEER);
+	ping_far_mac(&c, mac);
+	assert_memory_equal(mac, t4_mac_peer, 6);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInRedirects"), 6);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInErrors"), 0);
+	/* it lasts 300 s */
+	c.vc.now += 301 * NS_NSEC_PER_SEC;
+	t4_settle(&c);
+	ns_test_capture_drop(&c.s);
+	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0, FAR, NS_ICMP_ECHO, 0, 1, NULL, 0, 0), 0);
+	t4_settle(&c);
+	/* the gateway's entry went stale meanwhile: still its MAC */
+	p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	assert_memory_equal(ns_pkt_data(p), gw_mac, 6);
+	ns_pkt_unref(p);
+	t4_advance(&c, 10 * NS_NSEC_PER_SEC);
+	t4_fini(&c);
+}
+
 /* ---- errors reach the socket (through udp/) ---------------------------------------- */
 
 static struct sockaddr_in sin4(uint32_t a, uint16_t port)
@@ -441,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_locked_pmtu_clears_df),
 		cmocka_unit_test(test_bad_icmp_input),
 		cmocka_unit_test(test_timestamp_reply),
+		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_port_unreach_to_connected_udp),
 		cmocka_unit_test(test_host_unreach_to_udp),
 	};

@@ -379,6 +379,153 @@ static void test_ns_answered(void **state)
 	ip6t_fini(&t);
 }
 
+/* ---- router advertisements, SLAAC, MLD queries ---------------------------------------- */
+
+static size_t ra_frame(struct ip6t *t, uint8_t *f, const char *src, uint8_t hlim, uint16_t life,
+		       uint32_t valid, uint32_t pref, uint32_t mtu)
+{
+	uint8_t body[128];
+	size_t n = 0;
+	ns_store_be32(body, 0);         /* reachable time */
+	ns_store_be32(body + 4, 0);     /* retrans timer */
+	n = 8;
+	body[n] = NS_ND_OPT_SLLA;
+	body[n + 1] = 1;
+	memcpy(body + n + 2, t->peer_mac, 6);
+	n += 8;
+	body[n] = NS_ND_OPT_MTU;
+	body[n + 1] = 1;
+	ns_store_be16(body + n + 2, 0);
+	ns_store_be32(body + n + 4, mtu);
+	n += 8;
+	body[n] = NS_ND_OPT_PREFIX;
+	body[n + 1] = 4;
+	body[n + 2] = 64;
+	body[n + 3] = 0xc0;             /* on-link, autonomous */
+	ns_store_be32(body + n + 4, valid);
+	ns_store_be32(body + n + 8, pref);
+	ns_store_be32(body + n + 12, 0);
+	memcpy(body + n + 16, ip6t_addr("fd00:5eed:1::").b, 16);
+	n += 32;
+	struct ns_addr s = ip6t_addr(src), d = ip6t_addr("ff02::1");
+	/* rest of header: cur hop limit 32, flags 0, router lifetime */
+	uint32_t rest = (32u << 24) | life;
+	return ip6t_icmp6(f, bcast6_all_nodes, t->peer_mac, &s, &d, hlim, NS_ICMP6_RA, 0, rest, body, n);
+}
+
+static bool has_default_via(struct ip6t *t, const char *gw)
+{
+	struct ns_route_result r;
+	struct ns_addr far = ip6t_addr("2001:db8::1");
+	if (ns__route_lookup(t->stk, &far, 0, &r) < 0)
+		return false;
+	return ns_addr_eq(&r.nexthop, &(struct ns_addr){ 0 }) ? false :
+	       memcmp(r.nexthop.b, ip6t_addr(gw).b, 16) == 0;
+}
+
+static void test_ra_slaac(void **state)
+{
+	(void)state;
+	struct ip6t t;
+	ip6t_init(&t, 0, 0);
+	assert_int_equal(ns_nic_set_slaac(t.stk, t.nic, true), 0);
+	ip6t_advance(&t, 3 * SEC);
+	ip6t_drain(&t);
+	uint8_t f[300];
+	/* invalid: hop limit 254, or a global source: ignored */
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 254, 1800, 86400, 14400, 1400));
+	ip6t_inject(&t, f, ra_frame(&t, f, "fd00:5eed::9", 255, 1800, 86400, 14400, 1400));
+	assert_int_equal(ip6t_stat(&t, "Icmp6InErrors"), 2);
+	assert_false(has_default_via(&t, "fe80::1"));
+	/* a valid one: default router, hop limit, MTU, prefix -> SLAAC address after DAD */
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 255, 1800, 86400, 14400, 1400));
+	assert_int_equal(ip6t_stat(&t, "Icmp6InRouterAdvertisements"), 3);
+	assert_true(has_default_via(&t, "fe80::1"));
+	assert_int_equal(ns__ip6_default_hlim(ns__nic_get(t.stk, t.nic)), 32);
+	struct ns_addr far = ip6t_addr("2001:db8::1");
+	assert_int_equal(ns__ip_path_mtu(t.stk, &far, 0), 1400);
+	struct ns_addr rtr = ip6t_addr("fe80::1");
+	uint8_t mac[6];
+	assert_int_equal(ns__nd_entry_state(ns__nic_get(t.stk, t.nic), &rtr, mac, NULL), NS_ND_STALE);
+	assert_memory_equal(mac, t.peer_mac, 6);
+	const char *sl = "fd00:5eed:1::5eff:feed:1";
+	assert_true(addr_flags(&t, sl) & NS_IFA_TENTATIVE);
+	assert_true(addr_flags(&t, sl) & NS_IFA_AUTOCONF);
+	ip6t_advance(&t, 3 * SEC);
+	assert_true(usable(&t, sl));
+	/* 5.5.3 (e): a short valid lifetime cannot cut a long one below 2 hours */
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 255, 1800, 10, 5, 1400));
+	ip6t_advance(&t, 60 * SEC);
+	assert_true(usable(&t, sl));
+	/* router lifetime 0: the default route goes */
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 255, 0, 86400, 14400, 1400));
+	assert_false(has_default_via(&t, "fe80::1"));
+	/* the router lifetime runs out by itself too */
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 255, 30, 86400, 14400, 1400));
+	assert_true(has_default_via(&t, "fe80::1"));
+	ip6t_advance(&t, 31 * SEC);
+	assert_false(has_default_via(&t, "fe80::1"));
+	ip6t_advance(&t, 10 * SEC);
+	ip6t_drain(&t);
+	ip6t_fini(&t);
+}
+
+static void test_slaac_off_by_default(void **state)
+{
+	(void)state;
+	struct ip6t t;
+	ip6t_init(&t, 0, 0);
+	ip6t_advance(&t, 3 * SEC);
+	uint8_t f[300];
+	ip6t_inject(&t, f, ra_frame(&t, f, "fe80::1", 255, 1800, 86400, 14400, 1400));
+	ip6t_advance(&t, 3 * SEC);
+	struct ns_addr sl = ip6t_addr("fd00:5eed:1::5eff:feed:1");
+	assert_null(ns__addr_local(t.stk, &sl, NULL));
+	assert_true(has_default_via(&t, "fe80::1"));    /* routers are still learned */
+	ip6t_drain(&t);
+	ip6t_fini(&t);
+}
+
+static void test_mld_query(void **state)
+{
+	(void)state;
+	struct ip6t t;
+	ip6t_init(&t, 0, 0);
+	ip6t_addr_add(&t, "fd00:5eed::1", 64);
+	ip6t_advance(&t, 5 * SEC);
+	ip6t_drain(&t);
+	/* MLDv2 general query, max response 1000 ms */
+	uint8_t body[20] = { 0 }, f[200];
+	struct ns_addr s = ip6t_addr("fe80::1"), d = ip6t_addr("ff02::1");
+	size_t n = ip6t_icmp6(f, bcast6_all_nodes, t.peer_mac, &s, &d, 1, NS_ICMP6_MLD_QUERY, 0,
+			      1000u << 16, body, sizeof(body));
+	ip6t_inject(&t, f, n);
+	assert_int_equal(ip6t_drain(&t), 0);            /* delayed at random */
+	ip6t_advance(&t, 1 * SEC);
+	struct ip6t_pkt o;
+	struct ns_pkt *p = ip6t_take_icmp(&t, NS_ICMP6_MLD2_REPORT, &o);
+	assert_non_null(p);
+	assert_memory_equal(o.src.b, our_ll().b, 16);   /* link-local source once valid */
+	assert_int_equal(o.hlim, 1);
+	assert_true(o.hbh_router_alert);
+	assert_true(o.csum_ok);
+	int nrec = ns_load_be16(o.l4 + 6);
+	assert_int_equal(nrec, 2);                      /* ff02::1:ffed:1 and ff02::1:ff00:1 */
+	for (int i = 0; i < nrec; i++) {
+		assert_int_equal(o.l4[8 + i * 20], 2);  /* MODE_IS_EXCLUDE */
+		assert_int_equal(o.l4[8 + i * 20 + 4], 0xff);
+	}
+	ns_pkt_unref(p);
+	/* a query with hop limit 2 is invalid */
+	n = ip6t_icmp6(f, bcast6_all_nodes, t.peer_mac, &s, &d, 2, NS_ICMP6_MLD_QUERY, 0,
+		       1000u << 16, body, sizeof(body));
+	ip6t_inject(&t, f, n);
+	ip6t_advance(&t, 2 * SEC);
+	assert_null(ip6t_take_icmp(&t, NS_ICMP6_MLD2_REPORT, &o));
+	assert_int_equal(ip6t_stat(&t, "Icmp6InGroupMembQueries"), 2);
+	ip6t_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +535,9 @@ int main(void)
 		cmocka_unit_test(test_neigh_state_machine),
 		cmocka_unit_test(test_neigh_incomplete_fails),
 		cmocka_unit_test(test_ns_answered),
+		cmocka_unit_test(test_ra_slaac),
+		cmocka_unit_test(test_slaac_off_by_default),
+		cmocka_unit_test(test_mld_query),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,6 +358,35 @@ static void test_fragment_partial_csum(void **state)
 	t4_fini(&c);
 }
 
+static void test_tcp_too_big_not_fragmented(void **state)
+{
+	(void)state;
+	/* a TCP segment over the path MTU: EMSGSIZE and a local frag-needed
+	 * (Linux ip_fragment), never fragments on the wire */
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	struct ns_pkt *p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, 1600);
+	memset(ns_pkt_data(p), 0, 1600);
+	ns_pkt_data(p)[12] = 0x50;
+	struct ns_ip_tx tx = { .proto = NS_IPPROTO_TCP, .ttl = -1, .pmtudisc = NS_IP_PMTUDISC_WANT };
+	tx.dst = ns_test_addr("198.18.0.2");
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), -NS_EMSGSIZE);
+	t4_settle(&c);
+	assert_null(ns_test_capture(&c.s));
+	assert_int_equal(t4_stat(c.s.stk, "IpFragFails"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpFragOKs"), 0);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IcmpInDestUnreachs"), 1);
+	/* with PMTUDISC_DONT it is fragmented */
+	p = ns_pkt_alloc(ns_stack_pool(c.s.stk), NS_PKT_TX_HEADROOM, 1600);
+	memset(ns_pkt_data(p), 0, 1600);
+	tx.pmtudisc = NS_IP_PMTUDISC_DONT;
+	assert_int_equal(ns__ip_output(c.s.stk, p, &tx), 0);
+	assert_int_equal(ns_test_capture_drop(&c.s), 2);
+	t4_fini(&c);
+}
+
 static bool got_reply(void *ctx)
 {
 	uint64_t v = 0;
@@ -420,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_fragment_sizes),
 		cmocka_unit_test(test_fragment_partial_csum),
+		cmocka_unit_test(test_tcp_too_big_not_fragmented),
 		cmocka_unit_test(test_pair_big_ping),
 		cmocka_unit_test(test_pair_impaired_ping),
 	};

@@ -429,6 +429,48 @@ static void test_names_and_lengths(void **state)
 	check_no_pkts(t);
 }
 
+static void test_bindtodevice(void **state)
+{
+	struct sockt *t = *state;
+	struct ns_stack *s = t->stk;
+	int fd = ns_socket(s, NS_AF_INET, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+	char name[32];
+	socklen_t l = sizeof(name);
+	assert_int_equal(ns_getsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, name, &l), 0);
+	assert_int_equal(l, 0);
+	assert_int_equal(ns_setsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, "nope", 4), -NS_ENODEV);
+	assert_int_equal(ns_setsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, "sink0", 5), 0);
+	l = sizeof(name);
+	assert_int_equal(ns_getsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, name, &l), 0);
+	assert_int_equal(l, 6);
+	assert_string_equal(name, "sink0");
+	l = 4;
+	assert_int_equal(ns_getsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, name, &l), -NS_EINVAL);
+	/* bound to the device: still receives what arrives on it */
+	struct sockaddr_in sin = sockt_sin("0.0.0.0", 5010);
+	assert_int_equal(ns_bind(s, fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sockt_inject(t, "198.18.0.3", 3, "198.18.0.1", 5010, "dev", 3, false);
+	char b[8];
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), 3);
+	/* a bound device beats a wildcard socket on the same port (Linux score) */
+	int other = ns_socket(s, NS_AF_INET, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+	int on = 1;
+	assert_int_equal(ns_setsockopt(s, other, NS_SOL_SOCKET, NS_SO_REUSEADDR, &on, sizeof(on)), 0);
+	assert_int_equal(ns_setsockopt(s, fd, NS_SOL_SOCKET, NS_SO_REUSEADDR, &on, sizeof(on)), 0);
+	struct sockaddr_in sin2 = sockt_sin("0.0.0.0", 5010);
+	assert_int_equal(ns_bind(s, other, (struct sockaddr *)&sin2, sizeof(sin2)), 0);
+	sockt_inject(t, "198.18.0.3", 3, "198.18.0.1", 5010, "dev", 3, false);
+	assert_int_equal(ns_recv(s, fd, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(s, other, b, sizeof(b), 0), -NS_EAGAIN);
+	assert_int_equal(ns_setsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, "", 0), 0);
+	l = sizeof(name);
+	assert_int_equal(ns_getsockopt(s, fd, NS_SOL_SOCKET, NS_SO_BINDTODEVICE, name, &l), 0);
+	assert_int_equal(l, 0);
+	ns_close(s, fd);
+	ns_close(s, other);
+	check_no_pkts(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readiness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_and_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bindtodevice, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("socket", tests, NULL, NULL);
 }

@@ -410,6 +410,50 @@ static void test_cubic_hystart_ack_train(void **state)
 	assert_int_equal(s.cc.ssthresh, s.cc.cwnd);
 }
 
+/* Spurious fast retransmit found by D-SACK (RFC 3708) or timestamps (RFC 3522): undo. */
+static void test_undo_detection(void **state)
+{
+	(void)state;
+	struct ns_tcp_cc cc;
+	struct ns_tcp_undo u;
+	ns_tcp_cc_init(&cc, &ns_tcp_cc_cubic, 1000, 0);
+	cc.cwnd = 40;
+	cc.ssthresh = 100;
+	/* reordering makes us retransmit 2 segments that were not lost */
+	ns_tcp_cc_enter_recovery(&cc, 40, 0);
+	ns_tcp_undo_start(&u, 5001);
+	ns_tcp_undo_retransmitted(&u, 1, 700);
+	ns_tcp_undo_retransmitted(&u, 1, 701);
+	assert_int_equal(cc.cwnd, 40);
+	assert_false(ns_tcp_undo_possible(&u, false, 0));
+	/* D-SACK below the marker: not about these retransmissions */
+	ns_tcp_undo_dsack(&u, 1001, 2001, 1000);
+	assert_false(ns_tcp_undo_possible(&u, false, 0));
+	ns_tcp_undo_dsack(&u, 5001, 6001, 1000);
+	assert_false(ns_tcp_undo_possible(&u, false, 0));
+	ns_tcp_undo_dsack(&u, 6001, 7001, 1000);
+	assert_true(ns_tcp_undo_possible(&u, false, 0));
+	ns_tcp_cc_prr_ack(&cc, 1, 0, false, 30);
+	assert_true(cc.cwnd < 40);
+	ns_tcp_cc_undo(&cc, 0);
+	ns_tcp_undo_stop(&u);
+	assert_int_equal(cc.cwnd, 40);
+	assert_int_equal(cc.ssthresh, 100);
+	assert_false(ns_tcp_undo_possible(&u, false, 0));
+	/* Eifel: an ACK echoing a TSval older than the first retransmission */
+	ns_tcp_undo_start(&u, 9001);
+	ns_tcp_undo_retransmitted(&u, 3, 1000);
+	ns_tcp_undo_retransmitted(&u, 1, 1005);
+	assert_false(ns_tcp_undo_possible(&u, true, 1000));     /* echo of the retransmission */
+	assert_true(ns_tcp_undo_possible(&u, true, 990));       /* echo of the original */
+	assert_false(ns_tcp_undo_possible(&u, false, 990));
+	assert_false(ns_tcp_undo_possible(&u, true, 0));
+	/* more D-SACKed segments than retransmitted: never negative */
+	ns_tcp_undo_dsack(&u, 9001, 19001, 1000);
+	assert_int_equal(u.retrans, 0);
+	assert_true(ns_tcp_undo_possible(&u, false, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_first_epoch_cap_and_idle_shift),
 		cmocka_unit_test(test_cubic_hystart_delay),
 		cmocka_unit_test(test_cubic_hystart_ack_train),
+		cmocka_unit_test(test_undo_detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "netstack/core.h"
@@ -22,7 +23,7 @@
 
 /* ---- a tiny sender built from the modules ----------------------------------- */
 
-#define MAXSEG 64
+#define MAXSEG 256
 
 struct seg {
 	uint32_t seq, end;
@@ -45,6 +46,7 @@ struct snd {
 	unsigned rtx_log[MAXSEG];       /* retransmitted segment indexes, in order */
 	unsigned nrtx;
 	unsigned new_sent_last;         /* segments of new data sent by the last xmit() */
+	uint64_t lsnd;                  /* last time data was sent (Linux lsndtime) */
 };
 
 static void snd_init(struct snd *t, uint32_t mss, const struct ns_tcp_cc_ops *ops)
@@ -119,7 +121,11 @@ static void xmit(struct snd *t)
 		}
 		sent_now++;
 	}
-	sent(t, sent_now, in_flight(t) >= t->cc.cwnd);
+	bool limited = in_flight(t) >= t->cc.cwnd;
+	if (sent_now || limited)                /* Linux tcp_write_xmit -> tcp_cwnd_validate */
+		sent(t, sent_now, limited);
+	if (sent_now)
+		t->lsnd = t->now;
 }
 
 static void rack_seg(struct snd *t, unsigned i, struct ns_rack_seg *r)
@@ -358,6 +364,119 @@ static void test_synack_options_match_scripts(void **state)
 	assert_int_equal(ns_tcp_opts_len(&out), 20);
 }
 
+/*
+ * cubic/cubic-bulk-166k-idle-restart.pkt: 2 segments ACKed every 100 ms.
+ * Linux: cwnd 20, 30, 40, then HyStart (delay) exits slow start at 48; after
+ * 4 s idle (packetdrill runs with tcp_slow_start_after_idle=0, so only
+ * CUBIC's epoch shift applies) 48, 49, 52, 58 every 10 ACKs.  The script
+ * runs with fq pacing, which Linux uses to hold back the first ACKs after
+ * the idle period; without pacing we are one segment ahead for 40 ACKs.
+ */
+static void test_cubic_bulk_166k_idle_restart(void **state)
+{
+	(void)state;
+	struct snd t;
+	snd_init(&t, 1000, &ns_tcp_cc_cubic);
+	ns_tcp_rtt_sample_syn(&t.rtt, 100 * MS, 1, t.now);
+	t.app_end = 40001;
+	xmit(&t);
+	uint32_t ackno = 1;
+	const uint32_t want1[] = { 20, 30, 40 };
+	for (int i = 1; i <= 20; i++) {
+		t.now += 100 * MS;
+		ackno += 2000;
+		ack(&t, ackno, NULL, 0);
+		if (i % 5 == 0 && i < 20)
+			assert_int_equal(t.cc.cwnd, want1[i / 5 - 1]);
+		if (i == 19)
+			assert_int_equal(t.cc.cwnd, 48);
+	}
+	assert_int_equal(t.cc.cwnd, 48);
+	assert_int_equal(t.cc.ssthresh, 48);            /* HyStart left slow start */
+	assert_int_equal(t.cc.priv.cubic.found_by, 2);  /* by RTT increase */
+	t.now += 4000 * MS;
+	t.app_end += 160000;
+	ns_tcp_cc_idle_restart(&t.cc, t.now - t.lsnd, 0, t.now);
+	assert_int_equal(t.cc.cwnd, 48);
+	xmit(&t);
+	const uint32_t linux_cwnd[] = { 48, 49, 52, 58 };
+	for (int i = 1; i <= 40; i++) {
+		t.now += 100 * MS;
+		ackno += 2000;
+		ack(&t, ackno, NULL, 0);
+		if (i % 10 == 0) {
+			uint32_t w = linux_cwnd[i / 10 - 1];
+			assert_true(t.cc.cwnd >= w && t.cc.cwnd <= w + 1);
+		}
+	}
+	assert_int_equal(t.cc.cwnd, 58);
+	snd_fini(&t);
+}
+
+/*
+ * cubic/cubic-hystart-delay-rtt-jumps-upward.pkt: RTT 200 ms, then ACKs of a
+ * round arrive 240 ms after sending: after 8 samples the round's minimum
+ * (240) exceeds delay_min + 16 ms, and HyStart sets ssthresh = cwnd = 36.
+ */
+static void test_cubic_hystart_rtt_jumps_upward(void **state)
+{
+	(void)state;
+	struct snd t;
+	snd_init(&t, 1000, &ns_tcp_cc_cubic);
+	ns_tcp_rtt_sample_syn(&t.rtt, 200 * MS, 1, t.now);
+	t.app_end = 30001;
+	xmit(&t);
+	t.now += 200 * MS;
+	ack(&t, 10001, NULL, 0);
+	assert_int_equal(t.cc.cwnd, 20);
+	assert_int_equal(t.nxt, 30001);
+	t.now += 240 * MS;
+	for (uint32_t a = 12001; a <= 30001; a += 2000) {
+		ack(&t, a, NULL, 0);
+		if (a <= 26001) {
+			assert_int_equal(t.cc.ssthresh, NS_TCP_INFINITE_SSTHRESH);
+			assert_int_equal(t.cc.cwnd, 20 + (a - 10001) / 1000);
+		} else {
+			assert_int_equal(t.cc.ssthresh, 36);
+			assert_int_equal(t.cc.cwnd, 36);
+		}
+		t.now += 1 * MS;
+	}
+	snd_fini(&t);
+}
+
+/*
+ * cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt: the last ACK of the
+ * round has a 29 ms RTT; the new min RTT must not cause a spurious exit
+ * (Linux commit b344579ca847): slow start continues to cwnd 40.
+ */
+static void test_cubic_hystart_min_rtt_jumps_downward(void **state)
+{
+	(void)state;
+	struct snd t;
+	snd_init(&t, 1000, &ns_tcp_cc_cubic);
+	ns_tcp_rtt_sample_syn(&t.rtt, 200 * MS, 1, t.now);
+	t.app_end = 28001;
+	xmit(&t);
+	t.now += 200 * MS;
+	ack(&t, 10001, NULL, 0);
+	assert_int_equal(t.cc.cwnd, 20);
+	assert_int_equal(t.nxt, 28001);
+	t.now += 180 * MS;
+	t.app_end += 2000;                      /* write(4, ..., 2000) */
+	xmit(&t);
+	assert_int_equal(t.nxt, 30001);
+	t.now += 20 * MS;
+	for (uint32_t a = 12001; a <= 30001; a += 2000) {
+		ack(&t, a, NULL, 0);
+		assert_int_equal(t.cc.ssthresh, NS_TCP_INFINITE_SSTHRESH);
+		assert_int_equal(t.cc.cwnd, 20 + (a - 10001) / 1000);
+		t.now += 1 * MS;
+	}
+	assert_int_equal(t.cc.cwnd, 40);
+	snd_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +485,9 @@ int main(void)
 		cmocka_unit_test(test_slow_start_ack_per_2pkt),
 		cmocka_unit_test(test_slow_start_after_idle),
 		cmocka_unit_test(test_synack_options_match_scripts),
+		cmocka_unit_test(test_cubic_bulk_166k_idle_restart),
+		cmocka_unit_test(test_cubic_hystart_rtt_jumps_upward),
+		cmocka_unit_test(test_cubic_hystart_min_rtt_jumps_downward),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

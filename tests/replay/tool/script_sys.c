@@ -123,6 +123,10 @@ static int64_t eval(struct nsr_runner *r, const struct nsr_expr *e, bool *ok)
 		return e->ival;
 	case NSR_E_SYM: {
 		int64_t v = nsr_sym_value(e->s, ok);
+		if (!*ok && err_value(e->s) > 0) {     /* [ECONNREFUSED] as an SO_ERROR value */
+			*ok = true;
+			return err_value(e->s);
+		}
 		if (!*ok)
 			nsr_r_skip_script(r, "unknown symbol %s", e->s);
 		return v;
@@ -300,6 +304,7 @@ static int64_t sys_socket(struct nsr_runner *r, const struct nsr_stmt *st)
 	f->nonblock = type & NS_SOCK_NONBLOCK;
 	/* a new socket under test: its packets map afresh */
 	r->sut_type = f->type;
+	r->sut_ns_fd = fd;
 	r->lport_known = false;
 	r->isn_known = false;
 	r->ts_first = false;
@@ -751,6 +756,8 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 	if (!strcmp(c, "close")) {
 		if (!f->is_epoll)
 			ns_close(stk(r), f->ns_fd);
+		if (!f->is_epoll && f->ns_fd == r->sut_ns_fd)
+			r->sut_ns_fd = -1;
 		f->used = false;
 		return 0;
 	}
@@ -780,6 +787,7 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		}
 		nf->ns_fd = nfd;
 		nf->type = NS_SOCK_STREAM;
+		r->sut_ns_fd = nfd;
 		return want;
 	}
 	if (!strcmp(c, "read") || !strcmp(c, "recv") || !strcmp(c, "recvfrom") || !strcmp(c, "recvmsg") ||
