@@ -63,7 +63,7 @@
 	X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedPAWS) X(TcpExtTCPACKSkippedSeq) \
 	X(TcpExtTCPACKSkippedChallenge) X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies) \
 	X(TcpExtTCPRetransFail) X(TcpExtTCPMinTTLDrop) X(TcpExtTCPHystartTrainDetect) \
-	X(TcpExtTCPHystartDelayDetect) \
+	X(TcpExtTCPHystartDelayDetect) X(TcpExtTCPTimeWaitOverflow) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
 	X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDiscards) \

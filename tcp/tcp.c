@@ -511,6 +511,12 @@ void tcp_set_state(struct tcp_ep *ep, int state)
 	/* TcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT (RFC 4022) */
 	bool was = old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT;
 	bool is = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+	bool tw_is = state == TCP_TIME_WAIT || state == TCP_FIN_WAIT2;
+	if (!tw_is && ep->tw_counted) {
+		atomic_fetch_sub(&ep->tcp->n_timewait, 1);
+		ep->tw_counted = false;
+	}
+	(void)tw_is;
 	if (is && !was)
 		NS_STAT_INC(ep->stk, TcpCurrEstab);
 	else if (was && !is)

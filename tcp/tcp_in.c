@@ -361,27 +361,40 @@ static void measure_rcv_mss(struct tcp_ep *ep, uint32_t len)
 		ep->rcv_mss = len > ep->advmss ? ep->advmss : len;
 }
 
-/* Receive-side RTT for auto-tuning (Linux tcp_rcv_rtt_measure*). */
+/* Receive-side RTT for auto-tuning (Linux tcp_rcv_rtt_measure / _ts): a
+ * window's worth of data arriving bounds the RTT from above; a timestamp
+ * echo gives it directly when it is at least one tick. */
+static void rcv_rtt_update(struct tcp_ep *ep, uint64_t m, bool win_dep)
+{
+	if (!m)
+		m = 1;
+	if (!ep->rcv_rtt_us) {
+		ep->rcv_rtt_us = m;
+		return;
+	}
+	if (win_dep) {
+		/* a window measurement only ever lowers the estimate */
+		if (m < ep->rcv_rtt_us)
+			ep->rcv_rtt_us = m;
+		return;
+	}
+	ep->rcv_rtt_us = (ep->rcv_rtt_us * 7 + m) / 8;
+}
+
 static void rcv_rtt_measure(struct tcp_ep *ep, const struct tcp_seg *seg)
 {
 	uint64_t t = now_us(ep);
-	if (ep->ts_ok && seg_has_ts(seg) && seg->opt.tsecr) {
+	if (ep->ts_ok && seg_has_ts(seg) && seg->opt.tsecr && seg->len >= ep->rcv_mss) {
 		int64_t m = ns_tcp_rtt_ts_sample(tcp_ts_now(ep), seg->opt.tsecr, 1);
-		if (m > 0) {
-			ep->rcv_rtt_us = ep->rcv_rtt_us ? (ep->rcv_rtt_us * 7 + (uint64_t)m) / 8 : (uint64_t)m;
-		}
+		if (m > 0)
+			rcv_rtt_update(ep, (uint64_t)m, false);
+	}
+	if (ep->rcv_rtt_time && ns_seq_lt(ep->rcv_nxt, ep->rcv_rtt_seq))
 		return;
-	}
-	if (ep->rcv_rtt_time == 0) {
-		ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
-		ep->rcv_rtt_time = t;
-	} else if (ns_seq_geq(seg->seq, ep->rcv_rtt_seq)) {
-		uint64_t m = t - ep->rcv_rtt_time;
-		if (m)
-			ep->rcv_rtt_us = ep->rcv_rtt_us ? (ep->rcv_rtt_us * 7 + m) / 8 : m;
-		ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
-		ep->rcv_rtt_time = t;
-	}
+	if (ep->rcv_rtt_time)
+		rcv_rtt_update(ep, t - ep->rcv_rtt_time, true);
+	ep->rcv_rtt_seq = ep->rcv_nxt + ep->rcv_wnd;
+	ep->rcv_rtt_time = t;
 }
 
 /* Linux tcp_event_data_recv(): ACK pacing state on new data. */
@@ -664,6 +677,8 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->snd_una = ack;
 		tcp_sndq_ack(ep, ack);
 		tcp_txr_ack(ep, ack);
+		if (ep->urg_mode && !ns_seq_lt(ack, ep->snd_up))
+			ep->urg_mode = false;
 		uint32_t mss = tcp_current_mss(ep);
 		acked_segs = (acked + mss - 1) / mss;
 		ep->bytes_acked += acked;
@@ -889,11 +904,22 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		goto drop;
 	}
 	if (!ns_seq_linux_acceptable(seg->seq, seg->end_seq, ep->rcv_wup, ep->rcv_nxt, receive_window(ep))) {
+		/* RFC 9293: ACK an unacceptable segment, at most every 500 ms
+		 * (Linux tcp_oow_rate_limited) so two confused ends cannot ping-pong */
 		if (!(seg->flags & TCPF_RST)) {
-			if (ep->state == TCP_SYN_RECV && ep->parent) {
-				/* Linux tcp_check_req: unacceptable segment to a request -> ACK */
+			uint64_t now = ns__now(ep->stk);
+			if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)) && ep->last_oow_ack &&
+			    now - ep->last_oow_ack < TCP_INVALID_RATELIMIT_NS) {
+				NS_STAT_INC(ep->stk, TcpExtTCPACKSkippedSeq);
+			} else {
+				ep->last_oow_ack = now;
+				if (ns_seq_lt(seg->end_seq, ep->rcv_nxt) && seg->len && ep->sack_ok) {
+					/* a retransmission of data we have: D-SACK it (RFC 2883) */
+					ns_sack_rcv_dsack(&ep->ofo.sack, seg->seq, seg->end_seq);
+					NS_STAT_INC(ep->stk, TcpExtTCPDSACKOldSent);
+				}
+				tcp_send_ack(ep);
 			}
-			tcp_send_ack(ep);
 		}
 		goto drop;
 	}
@@ -1068,14 +1094,18 @@ void ns__tcp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 		}
 		goto out;
 	}
-	if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV) {
-		/* RFC 5927 / Linux: hard errors abort a connection attempt */
-		if (e->hard && ep->state == TCP_SYN_SENT) {
+	if (ep->state == TCP_SYN_SENT || (ep->state == TCP_SYN_RECV && !ep->parent)) {
+		/* Linux tcp_v4_err: an error while connecting aborts the attempt */
+		if (e->err) {
 			ns__sock_set_err_locked(sk, e->err);
 			tcp_done(ep);
-		} else {
-			ep->err_soft = e->err;
 		}
+		goto out;
+	}
+	if (ep->state == TCP_SYN_RECV) {
+		/* a request: Linux tcp_req_err drops it when the sequence matches */
+		if (e->err && seq == ep->iss)
+			tcp_done(ep);
 		goto out;
 	}
 	/* RFC 5927 5.2 / Linux: on an established connection errors are soft */

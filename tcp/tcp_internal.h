@@ -107,6 +107,8 @@ enum tcp_state {
 #define TCP_EPHEM_HI 60999
 #define TCP_CHALLENGE_ACK_LIMIT 1000    /* per second, like tcp_challenge_ack_limit */
 #define TCP_MAX_QUICKACKS 16
+#define TCP_MAX_TW_BUCKETS 262144
+#define TCP_INVALID_RATELIMIT_NS (500 * NS_NSEC_PER_MSEC)
 #define TCP_PAWS_24DAYS (60 * 60 * 24 * 24)
 #define TCP_PAWS_WINDOW 1
 #define TCP_SND_CHUNK 65536u            /* send-queue chunk capacity */
@@ -143,6 +145,7 @@ struct ns_tcp {
 	uint64_t chal_stamp_s;
 	uint32_t chal_count;
 	_Atomic uint32_t n_orphans;
+	_Atomic uint32_t n_timewait;    /* bounded like Linux tcp_max_tw_buckets */
 };
 
 /* ---- send-queue chunk bookkeeping ----------------------------------------- */
@@ -198,7 +201,9 @@ struct tcp_ep {
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t write_seq;             /* next sequence number to queue */
-	uint32_t snd_up;                /* urgent (MSG_OOB) sent: not supported, kept 0 */
+	uint32_t snd_up;                /* one past the urgent byte we sent (MSG_OOB) */
+	bool urg_mode;                  /* snd_up not yet acknowledged */
+	bool tw_counted;                /* counted in tcp->n_timewait */
 	uint32_t max_window;            /* largest window the peer offered */
 	uint32_t high_rxt;              /* RFC 6675 HighRxt / go-back retransmit point */
 	uint32_t recover;               /* RFC 6582 recover */
@@ -295,6 +300,7 @@ struct tcp_ep {
 	/* timers */
 	struct ns_timer timer;
 	uint64_t timer_armed;           /* deadline the heap holds, 0 if none */
+	uint64_t last_oow_ack;          /* ns: last ACK for an out-of-window segment (rate limit) */
 	uint64_t t_rtx;                 /* retransmission / TLP / persist */
 	uint8_t rtx_kind;               /* TCP_RTX_* */
 	uint64_t t_delack;

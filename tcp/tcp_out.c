@@ -338,7 +338,7 @@ static void fill_ip_tx(const struct tcp_ep *ep, struct ns_ip_tx *tx)
 /* Header + options in front of the payload already in pkt; computes the checksum and sends. */
 static int tcp_finish_and_send(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx,
 			       uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-			       uint16_t win, const struct ns_tcp_opts *o, bool partial)
+			       uint16_t win, const struct ns_tcp_opts *o, bool partial, uint16_t urg)
 {
 	uint8_t obuf[NS_TCP_MAX_OPT_LEN];
 	size_t olen = o ? ns_tcp_opts_write(obuf, sizeof(obuf), o) : 0;
@@ -356,7 +356,9 @@ static int tcp_finish_and_send(struct ns_stack *stk, struct ns_pkt *pkt, const s
 	h[13] = flags;
 	ns_store_be16(h + 14, win);
 	ns_store_be16(h + 16, 0);
-	ns_store_be16(h + 18, 0);
+	ns_store_be16(h + 18, urg);
+	if (urg)
+		h[13] |= TCPF_URG;
 	if (olen)
 		memcpy(h + TCP_HLEN, obuf, olen);
 	uint32_t len = ns_pkt_len(pkt);
@@ -432,8 +434,16 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	struct ns_ip_tx tx;
 	fill_ip_tx(ep, &tx);
 	uint16_t win = tcp_select_window(ep);
+	/* urgent pointer on every segment before it (Linux tcp_transmit_skb) */
+	uint16_t urg = 0;
+	if (ep->urg_mode && ns_seq_lt(seq, ep->snd_up)) {
+		if (ns_seq_lt(ep->snd_up, seq + 0x10000))
+			urg = (uint16_t)(ep->snd_up - seq);
+		else if (ns_seq_gt(seq + 0xFFFF, ep->snd_nxt))
+			urg = 0xFFFF;
+	}
 	int err = tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ep->rcv_nxt, flags, win, &o,
-				      len > 0);
+				      len > 0, urg);
 	ack_sent(ep);
 	ep->segs_out++;
 	if (len) {
@@ -629,7 +639,7 @@ static int send_ctl(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct
 		win = tcp_select_window(ep);
 	uint32_t ack = (flags & TCPF_ACK) ? ep->rcv_nxt : 0;
 	ep->segs_out++;
-	return tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ack, flags, win, o, false);
+	return tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ack, flags, win, o, false, 0);
 }
 
 static void syn_opts(struct tcp_ep *ep, struct ns_tcp_opts *o, bool synack)
@@ -786,7 +796,7 @@ void tcp_send_reset_reply(struct ns_stack *stk, const struct tcp_seg *seg)
 		ack = seg->end_seq;
 		flags = TCPF_RST | TCPF_ACK;
 	}
-	tcp_finish_and_send(stk, pkt, &tx, seg->dport, seg->sport, seq, ack, flags, 0, NULL, false);
+	tcp_finish_and_send(stk, pkt, &tx, seg->dport, seg->sport, seq, ack, flags, 0, NULL, false, 0);
 }
 
 /* ---- buffer sizing ----------------------------------------------------------------------------------- */

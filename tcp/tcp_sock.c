@@ -705,8 +705,6 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 	size_t total = iov_total(m);
 	size_t copied = 0;
 	bool block = !ns__sock_nonblock(sk) && !(flags & NS_MSG_DONTWAIT);
-	if (flags & NS_MSG_OOB)
-		return -NS_EOPNOTSUPP;
 	pthread_mutex_lock(&sk->mu);
 	uint64_t dl = sk->sndtimeo_ns ? ns__real_now() + sk->sndtimeo_ns : 0;
 	for (;;) {
@@ -752,9 +750,14 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		if (ns__sock_wait_locked(sk, NS_POLLOUT | NS_POLLERR | NS_POLLHUP, dl) < 0)
 			break;
 	}
+	if (copied && (flags & NS_MSG_OOB)) {
+		/* the last byte written is urgent (Linux tcp_mark_urg) */
+		ep->snd_up = ep->write_seq;
+		ep->urg_mode = true;
+	}
 	if (copied) {
 		bool saved = ep->cork;
-		if (flags & NS_MSG_MORE)
+		if ((flags & NS_MSG_MORE) && !(flags & NS_MSG_OOB))
 			ep->cork = true;
 		tcp_push(ep, false);
 		ep->cork = saved;
@@ -1583,10 +1586,14 @@ static int tcp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 	}
 	switch (req) {
 	case NS_SIOCINQ:
-		val = (int)ep->rcvq_bytes;
-		if (ep->urg_pending && !sk->oobinline && val &&
-		    ns_seq_lt(ep->urg_seq, ep->copied_seq + (uint32_t)val) && ns_seq_geq(ep->urg_seq, ep->copied_seq))
-			val--;
+		/* Linux tcp_inq: with urgent data pending, the bytes before the mark */
+		if (ep->state == TCP_SYN_SENT || ep->state == TCP_SYN_RECV)
+			val = 0;
+		else if (!sk->oobinline && ep->urg_data >= 0 && ep->urg_pending &&
+			 ns_seq_geq(ep->urg_seq, ep->copied_seq) && ns_seq_lt(ep->urg_seq, ep->rcv_nxt))
+			val = (int)(ep->urg_seq - ep->copied_seq);
+		else
+			val = (int)ep->rcvq_bytes;
 		break;
 	case NS_SIOCOUTQ:
 		val = (int)(ep->state == TCP_SYN_SENT ? 0 : ns_seq_diff(ep->snd_una, ep->write_seq) -

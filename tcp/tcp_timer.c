@@ -106,6 +106,16 @@ void tcp_set_keepalive(struct tcp_ep *ep)
 
 void tcp_time_wait(struct tcp_ep *ep, int state, uint64_t timeo)
 {
+	if (!ep->tw_counted) {
+		if (atomic_fetch_add(&ep->tcp->n_timewait, 1) >= TCP_MAX_TW_BUCKETS) {
+			/* Linux tcp_max_tw_buckets: no TIME_WAIT state beyond the bound */
+			atomic_fetch_sub(&ep->tcp->n_timewait, 1);
+			NS_STAT_INC(ep->stk, TcpExtTCPTimeWaitOverflow);
+			tcp_done(ep);
+			return;
+		}
+		ep->tw_counted = true;
+	}
 	tcp_set_state(ep, state);
 	ep->t_rtx = 0;
 	ep->rtx_kind = TCP_RTX_NONE;

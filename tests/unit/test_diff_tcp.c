@@ -416,7 +416,77 @@ static void sc_linger_close_listen(struct diff_env *e)
 	DIFF_RET(e, O->poll(e, c));
 }
 
+static void sc_urgent(struct diff_env *e)
+{
+	int l, c;
+	int a = pair_up(e, 13, &l, &c);
+	DIFF_RET(e, snd(e, c, "ab"));
+	DIFF_RET(e, O->sendto(e, c, "c", 1, MSG_OOB, NULL, 0));
+	DIFF_RET(e, snd(e, c, "de"));
+	diff_sync(e, 50 * MS);
+	DIFF_RET(e, O->poll(e, a));
+	int n = -1;
+	DIFF_RET(e, O->ioctl(e, a, FIONREAD, &n));
+	DIFF_VAL(e, "inq with urgent", n);
+	char b[16] = { 0 };
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), MSG_OOB | MSG_PEEK, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), MSG_OOB, NULL, NULL));
+	DIFF_VAL(e, "oob byte", b[0]);
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), MSG_OOB, NULL, NULL));
+	DIFF_RET(e, O->poll(e, a));
+	memset(b, 0, sizeof(b));
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
+	DIFF_VAL(e, "first", b[0] * 256 + b[1]);
+	memset(b, 0, sizeof(b));
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
+	DIFF_VAL(e, "second", b[0] * 256 + b[1]);
+	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
+	O->close(e, a);
+}
+
+static void sc_dual_stack(struct diff_env *e)
+{
+	/* an AF_INET6 listener on :: takes IPv4 connections (v4-mapped names) */
+	uint16_t p = diff_port(e, 14);
+	int l = diff_socket(e, DIFF_B, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = diff_addr_fam(e, AF_INET6, DIFF_ANY, p, &ss);
+	DIFF_RET(e, O->bind(e, l, (struct sockaddr *)&ss, sl));
+	DIFF_RET(e, O->listen(e, l, 4));
+	int c = diff_socket(e, DIFF_A, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sl = diff_addr_fam(e, AF_INET, DIFF_PEER, p, &ss);
+	DIFF_RET(e, O->connect(e, c, (struct sockaddr *)&ss, sl));
+	diff_sync(e, 50 * MS);
+	DIFF_RET(e, soerr(e, c));
+	sl = sizeof(ss);
+	int a = O->accept(e, l, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK);
+	DIFF_VAL(e, "accepted", a >= 0);
+	DIFF_VAL(e, "peer family", ss.ss_family);
+	DIFF_VAL(e, "peer len", sl);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+	DIFF_VAL(e, "v4 mapped", s6->sin6_addr.s6_addr[10] == 0xff && s6->sin6_addr.s6_addr[11] == 0xff);
+	DIFF_RET(e, snd(e, c, "hi"));
+	diff_sync(e, 50 * MS);
+	DIFF_RET(e, rcv(e, a, 10, 0));
+	/* IPV6_V6ONLY listener: IPv4 is refused */
+	uint16_t q = diff_port(e, 15);
+	int m = diff_socket(e, DIFF_B, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	DIFF_RET(e, seti(e, m, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+	sl = diff_addr_fam(e, AF_INET6, DIFF_ANY, q, &ss);
+	DIFF_RET(e, O->bind(e, m, (struct sockaddr *)&ss, sl));
+	DIFF_RET(e, O->listen(e, m, 4));
+	int d = diff_socket(e, DIFF_A, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sl = diff_addr_fam(e, AF_INET, DIFF_PEER, q, &ss);
+	DIFF_RET(e, O->connect(e, d, (struct sockaddr *)&ss, sl));
+	diff_sync(e, 50 * MS);
+	DIFF_RET(e, soerr(e, d));
+	if (a >= 0)
+		O->close(e, a);
+}
+
 static const struct diff_case cases[] = {
+	{ "urgent", sc_urgent, DIFF_V4 | DIFF_V6 },
+	{ "dual_stack", sc_dual_stack, DIFF_V6 },
 	{ "connect_refused", sc_connect_refused, DIFF_V4 | DIFF_V6 },
 	{ "connect_nonblocking", sc_connect_nonblocking, DIFF_V4 | DIFF_V6 },
 	{ "unconnected", sc_unconnected, DIFF_V4 | DIFF_V6 },
