@@ -122,6 +122,7 @@ uint32_t ns_rack_tlp_pto(uint32_t srtt_us, uint32_t packets_out, uint32_t rto_le
 	} else {
 		pto = 1000000u;                 /* Linux TCP_TIMEOUT_INIT */
 	}
+	pto = (pto + 999) / 1000 * 1000;        /* usecs_to_jiffies rounds up (HZ = 1000) */
 	if (rto_left_us && pto > rto_left_us)
 		pto = rto_left_us;
 	return (uint32_t)pto;

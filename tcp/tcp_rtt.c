@@ -26,10 +26,15 @@ static void min_rtt_update(struct ns_tcp_rtt *r, uint32_t m, uint64_t now_us)
 	}
 }
 
-/* Linux tcp_set_rto + tcp_bound_rto: srtt + rttvar, at most 120 s. */
+/*
+ * Linux tcp_set_rto + tcp_bound_rto: srtt + rttvar, at most 120 s, kept in
+ * whole jiffies (usecs_to_jiffies rounds up; HZ = 1000), so tcpi_rto reads
+ * 201000 on a LAN as on Linux.
+ */
 static void set_rto(struct ns_tcp_rtt *r)
 {
 	uint64_t rto = (uint64_t)(r->srtt_us >> 3) + r->rttvar_us;
+	rto = (rto + 999) / 1000 * 1000;
 	r->rto_us = (uint32_t)NS_MIN(rto, (uint64_t)NS_TCP_RTO_MAX_US);
 }
 

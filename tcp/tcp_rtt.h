@@ -8,7 +8,8 @@
  * Linux's estimator (tcp_rtt_estimator): srtt = 7/8 srtt + 1/8 m;
  * mdev = 3/4 mdev + 1/4 |m - srtt| (a decrease of the error counts 1/8 as
  * much); rttvar = max(mdev over the last RTT, rto_min) and only decays once
- * per RTT; RTO = srtt + rttvar.  This differs from RFC 6298's
+ * per RTT; RTO = srtt + rttvar, rounded up to whole milliseconds (Linux keeps
+ * it in jiffies, HZ = 1000).  This differs from RFC 6298's
  * RTO = SRTT + 4*RTTVAR with a 1 s floor: Linux uses a 200 ms floor on the
  * variance term, which is what peers observe.  First sample: srtt = m,
  * mdev = m/2 (so RTO = 3m, at least m + 200 ms).

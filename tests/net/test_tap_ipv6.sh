@@ -85,6 +85,13 @@ kna1=$(kstat Icmp6OutNeighborAdvertisements)
 check "we solicited the kernel (unicast probe)" [ "$ns1" -gt "$ns0" ]
 check "the kernel answered our solicitation" [ "${kna1:-0}" -gt "${kna0:-0}" ]
 check "still reachable after the probe" in_ns timeout 5 ping -6 -c 1 -W 2 -q $STK
+# a new kernel source that never solicited us: the kernel already knows our
+# MAC, so our reply needs a fresh resolution (INCOMPLETE, multicast NS, NA)
+in_ns ip -6 addr add fd00:5eed::5/64 dev "$TAP" nodad
+na0=$(nsd_stat $NSD_PID "$OUT" Icmp6InNeighborAdvertisements)
+check "ping -6 from a source we never saw" in_ns timeout 10 ping -6 -c 2 -W 3 -q -I fd00:5eed::5 $STK
+check "we resolved it (NS sent, NA received)" \
+	[ "$(nsd_stat $NSD_PID "$OUT" Icmp6InNeighborAdvertisements)" -gt "$na0" ]
 
 # UDP over IPv6 (echo, RFC 862)
 printf 'hello netstack over IPv6\n' >"$WORK/small"

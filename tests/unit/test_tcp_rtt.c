@@ -39,6 +39,11 @@ static void test_first_sample(void **state)
 	ns_tcp_rtt_sample(&r, 1000, 1, 1, 0);
 	assert_int_equal(ns_tcp_rtt_rto(&r), 201000);
 	assert_int_equal(ns_tcp_rtt_rttvar(&r), 500);
+	/* 60 µs: Linux shows tcpi_rto 201000 (jiffies), not 200060 */
+	ns_tcp_rtt_init(&r);
+	ns_tcp_rtt_sample(&r, 60, 1, 1, 0);
+	assert_int_equal(ns_tcp_rtt_srtt(&r), 60);
+	assert_int_equal(ns_tcp_rtt_rto(&r), 201000);
 }
 
 static void test_steady_state_converges(void **state)
@@ -68,8 +73,8 @@ static void test_variance_raises_rto(void **state)
 	ns_tcp_rtt_sample(&r, 1000000, 1, 1, 1);
 	assert_int_equal(ns_tcp_rtt_srtt(&r), 212500);
 	assert_int_equal(ns_tcp_rtt_rttvar(&r), 262500);
-	/* rttvar term = 4 * mdev = 1.05 s: RTO = 212.5 ms + 1050 ms */
-	assert_int_equal(ns_tcp_rtt_rto(&r), 212500 + 1050000);
+	/* rttvar term = 4 * mdev = 1.05 s: RTO = 212.5 ms + 1050 ms, in whole ms */
+	assert_int_equal(ns_tcp_rtt_rto(&r), 1263000);
 	/* a drop in RTT weighs 1/8: err = 112.5 ms below, mdev changes by (112.5-262.5)/8/4... */
 	uint32_t before = r.mdev_us;
 	ns_tcp_rtt_sample(&r, 100000, 1, 1, 2);

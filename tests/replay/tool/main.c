@@ -118,7 +118,7 @@ static int cmd_run(struct args *a)
 	struct nsr_frames in = { 0 }, got = { 0 };
 	int rc = 2;
 	if (nsr_pcap_read(a->in, &in, err, sizeof(err)) < 0 ||
-	    nsr_replay_run_opts(&cfg, seed, &in, !a->no_adapt, &got, err, sizeof(err)) < 0 ||
+	    nsr_replay_run_opts(&cfg, seed, &in, !a->no_adapt, &got, NULL, err, sizeof(err)) < 0 ||
 	    nsr_pcap_write(a->out, &got, err, sizeof(err)) < 0)
 		fprintf(stderr, "pcap-replay: %s\n", err);
 	else {

@@ -18,9 +18,11 @@
  */
 int nsr_replay_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
 		   struct nsr_frames *got, char *err, size_t errlen);
-/* Same; adapt_tcp false injects TCP frames exactly as captured (no ISN/TS rewriting). */
+/* Same; adapt_tcp false injects TCP frames exactly as captured (no ISN/TS rewriting);
+ * injected (if not NULL) gets the frames as they were injected, with their times. */
 int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
-			bool adapt_tcp, struct nsr_frames *got, char *err, size_t errlen);
+			bool adapt_tcp, struct nsr_frames *got, struct nsr_frames *injected,
+			char *err, size_t errlen);
 
 struct nsr_diff_opts {
 	uint8_t host_mac[6];            /* the Linux host's MAC in the capture (default: cfg mac) */

@@ -113,7 +113,8 @@ static void adapt_peer(struct adapt *a, uint8_t *fr, size_t len)
 }
 
 int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
-			bool adapt_tcp, struct nsr_frames *got, char *err, size_t errlen)
+			bool adapt_tcp, struct nsr_frames *got, struct nsr_frames *injected,
+			char *err, size_t errlen)
 {
 	uint64_t t0 = in->n ? in->v[0].t_ns : 1000000000000ull;
 	uint64_t start = t0 > cfg->settle_ns ? t0 - cfg->settle_ns : 0;
@@ -152,6 +153,8 @@ int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struc
 		memcpy(buf, fr->data, fr->len);
 		if (adapt_tcp)
 			adapt_peer(a, buf, fr->len);
+		if (injected)
+			nsr_frames_push(injected, v->vc.now, buf, fr->len);
 		nsr_vstack_inject(v, buf, fr->len);
 	}
 	free(buf);
@@ -168,5 +171,5 @@ int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struc
 int nsr_replay_run(const struct nsr_config *cfg, uint64_t seed, const struct nsr_frames *in,
 		   struct nsr_frames *got, char *err, size_t errlen)
 {
-	return nsr_replay_run_opts(cfg, seed, in, true, got, err, errlen);
+	return nsr_replay_run_opts(cfg, seed, in, true, got, NULL, err, errlen);
 }

@@ -71,6 +71,7 @@ struct nsr_runner {
 	uint16_t lport, rport;
 	bool lport_known;
 	int sut_type;                   /* NS_SOCK_STREAM / NS_SOCK_DGRAM of the latest socket */
+	int sut_ns_fd;                  /* the latest socket()/accept() result: python blocks read its TCP_INFO */
 	bool isn_known;
 	uint32_t live_isn, script_isn;
 	bool ts_first;
@@ -113,6 +114,9 @@ bool nsr_sys_retry(struct nsr_runner *r);
 void nsr_sys_check(struct nsr_runner *r, const struct nsr_stmt *st, int64_t ret);
 void nsr_sys_close_all(struct nsr_runner *r);
 int64_t nsr_sym_value(const char *name, bool *ok);
+
+/* script_py.c: 1 all assertions hold, 0 one failed, -1 not evaluable (msg says why) */
+int nsr_py_eval(const char *text, const void *tcp_info, size_t ti_len, char *msg, size_t msglen);
 
 /* script_run.c */
 uint64_t nsr_r_time_ns(struct nsr_runner *r, int64_t us);

@@ -326,11 +326,16 @@ static bool parse_time(struct cur *c, struct nsr_time *t)
 			return false;
 		t->kind = rel ? NSR_T_REL_RANGE : NSR_T_ABS_RANGE;
 	}
-	if (strncmp(c->p, "...", 3) == 0) {
+	const char *save = c->p;
+	skip_ws(c);
+	if (strncmp(c->p, "...", 3) == 0) {       /* start...end, also written "start ... end" */
 		c->p += 3;
+		skip_ws(c);
 		if (!parse_secs_us(c, &t->block_end_us))
 			return false;
 		t->blocking = true;
+	} else {
+		c->p = save;
 	}
 	return true;
 }
@@ -464,6 +469,7 @@ struct icmp_name { const char *n; int v; };
 static const struct icmp_name icmp_types[] = {
 	{ "echo_reply", 0 }, { "unreachable", 3 }, { "source_quench", 4 }, { "redirect", 5 },
 	{ "echo_request", 8 }, { "time_exceeded", 11 }, { "parameter_problem", 12 },
+	{ "packet_too_big", 3 },        /* ICMPv6 2/0: kept as unreachable/frag_needed (code set below) */
 };
 static const struct icmp_name icmp_codes[] = {
 	{ "net_unreachable", 0 }, { "host_unreachable", 1 }, { "protocol_unreachable", 2 },
@@ -535,6 +541,8 @@ static const char *parse_packet(struct cur *c, struct nsr_stmt *st, const char *
 			}
 		if (!found)
 			return "unknown icmp type";
+		if (k->icmp_type == 3 && !strncmp(c->p - 14, "packet_too_big", 14))
+			k->icmp_code = 4;
 		for (size_t i = 0; i < NS_ARRAY_SIZE(icmp_codes); i++)
 			if (word(c, icmp_codes[i].n)) {
 				k->icmp_code = (uint8_t)icmp_codes[i].v;
@@ -559,6 +567,10 @@ static const char *parse_packet(struct cur *c, struct nsr_stmt *st, const char *
 	k->proto = NSR_P_TCP;
 	skip_ws(c);
 	int nf = 0;
+	if (*c->p == '-' && (c->p[1] == ' ' || c->p[1] == '\t')) {   /* "-": no flags at all */
+		c->p++;
+		nf = 1;
+	}
 	for (; *c->p && strchr("SFRP.EWU", *c->p); c->p++, nf++) {
 		switch (*c->p) {
 		case 'S': k->flags |= NSR_TH_SYN; break;

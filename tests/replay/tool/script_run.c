@@ -705,6 +705,35 @@ static void do_syscall(struct nsr_runner *r, const struct nsr_stmt *st)
 		settle_pending(r);
 }
 
+/* %{ assert tcpi_... }%: evaluated on TCP_INFO of the socket under test when every
+ * line is an assertion this runner understands, otherwise skipped with the reason. */
+static void do_python(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	uint64_t lo, hi;
+	bool any;
+	event_window(r, &st->time, &lo, &hi, &any);
+	advance_until(r, lo, NULL);
+	settle_pending(r);
+	r->base_ns = r->v->vc.now;
+	uint8_t ti[512];
+	memset(ti, 0, sizeof(ti));
+	socklen_t len = sizeof(ti);
+	char msg[600], why[700];
+	if (r->sut_ns_fd < 0 || ns_getsockopt(r->v->stk, r->sut_ns_fd, NS_IPPROTO_TCP, NS_TCP_INFO, ti, &len) < 0) {
+		nsr_r_skip_stmt(r, st, "python block not run (no TCP socket to read TCP_INFO from)");
+		return;
+	}
+	int rc = nsr_py_eval(st->text, ti, len, msg, sizeof(msg));
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "python block not run: %s", msg);
+		nsr_r_skip_stmt(r, st, why);
+	} else if (rc == 0) {
+		nsr_r_fail(r, "%s", msg);
+	} else {
+		r->executed++;
+	}
+}
+
 static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 {
 	r->cur = st;
@@ -727,7 +756,7 @@ static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 		}
 		break;
 	case NSR_S_PYTHON:
-		nsr_r_skip_stmt(r, st, "python block not run (tcpi_* assertions)");
+		do_python(r, st);
 		break;
 	case NSR_S_UNSUPPORTED:
 		nsr_r_skip_script(r, "%s", st->why ? st->why : "unsupported statement");
@@ -768,6 +797,7 @@ static int runner_init(struct nsr_runner *r, const struct nsr_script_opts *o, FI
 	r->cfg.stack_flags = NS_STACK_F_NODAD | NS_STACK_F_NOAUTO6;
 	for (int i = 0; i < NSR_MAX_FDS; i++)
 		r->fds[i].ns_fd = -1;
+	r->sut_ns_fd = -1;
 	uint64_t start = 1000 * NS_NSEC_PER_SEC;
 	if (nsr_vstack_create(&r->cfg, o->seed, start, &r->v, err, errlen) < 0)
 		return -1;

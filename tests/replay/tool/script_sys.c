@@ -304,6 +304,7 @@ static int64_t sys_socket(struct nsr_runner *r, const struct nsr_stmt *st)
 	f->nonblock = type & NS_SOCK_NONBLOCK;
 	/* a new socket under test: its packets map afresh */
 	r->sut_type = f->type;
+	r->sut_ns_fd = fd;
 	r->lport_known = false;
 	r->isn_known = false;
 	r->ts_first = false;
@@ -755,6 +756,8 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 	if (!strcmp(c, "close")) {
 		if (!f->is_epoll)
 			ns_close(stk(r), f->ns_fd);
+		if (!f->is_epoll && f->ns_fd == r->sut_ns_fd)
+			r->sut_ns_fd = -1;
 		f->used = false;
 		return 0;
 	}
@@ -784,6 +787,7 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		}
 		nf->ns_fd = nfd;
 		nf->type = NS_SOCK_STREAM;
+		r->sut_ns_fd = nfd;
 		return want;
 	}
 	if (!strcmp(c, "read") || !strcmp(c, "recv") || !strcmp(c, "recvfrom") || !strcmp(c, "recvmsg") ||
