@@ -143,6 +143,8 @@ static void child_from_syn(struct tcp_ep *c, const struct tcp_seg *seg)
 	c->lport = seg->dport;
 	c->rport = seg->sport;
 	c->irs = seg->seq;
+	/* offloads of the NIC the SYN came in on: TSO for accepted connections too */
+	c->nic_caps = seg->m->nic && seg->m->nic->link ? seg->m->nic->link->caps : 0;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_wup = c->rcv_nxt;
 	c->copied_seq = c->rcv_nxt;
@@ -211,7 +213,9 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 	c->snd_una = c->snd_nxt = c->iss;
 	c->write_seq = c->iss + 1;
 	c->snd_sml = c->iss;
-	tcp_sync_mss(c, ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic));
+	uint32_t pmtu = ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic);
+	tcp_advmss_for(c, pmtu);
+	tcp_sync_mss(c, pmtu);
 	tcp_select_initial_window(c);
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
