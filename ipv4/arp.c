@@ -45,6 +45,7 @@ struct arp_ent {
 	uint8_t mac[6];
 	uint8_t state;
 	uint8_t probes;
+	uint32_t sip;                   /* source for our requests (the first packet's), 0: choose */
 	uint64_t deadline;              /* next state event, 0 none */
 	uint64_t confirmed, updated;
 	struct ns_pkt *qh, *qt;
@@ -247,8 +248,8 @@ static void work_send(struct arp_work *w, struct ns_pkt *p)
 	w->send_tail = &p->next;
 }
 
-/* Our source for a request about ip: an address on the NIC in its subnet
- * (Linux arp_announce = 0 picks the packet's source; this is close). */
+/* Our source for a request about ip when no packet named one: an address
+ * on the NIC, in ip's subnet if there is one. */
 static uint32_t req_source(struct ns_nic *nic, uint32_t ip)
 {
 	struct ns_addr d, s;
@@ -265,7 +266,16 @@ static void solicit_locked(struct arp_tab *t, struct arp_ent *e, struct arp_work
 {
 	struct ns_nic *nic = t->nic;
 	const uint8_t *dst = e->state == NS_ARP_PROBE ? e->mac : bcast;
-	struct ns_pkt *p = arp_build(nic, NS_ARPOP_REQUEST, dst, req_source(nic, e->ip), NULL, e->ip);
+	uint32_t sip = e->sip;
+	if (sip) {                      /* still ours? */
+		struct ns_addr a;
+		ns_addr_from_u32(&a, sip);
+		if (!ns__addr_local(nic->stk, &a, NULL))
+			sip = 0;
+	}
+	if (!sip)
+		sip = req_source(nic, e->ip);
+	struct ns_pkt *p = arp_build(nic, NS_ARPOP_REQUEST, dst, sip, NULL, e->ip);
 	if (p) {
 		NS_STAT_INC(nic->stk, ArpOutRequests);
 		work_send(w, p);
@@ -423,6 +433,8 @@ int ns__arp_output(struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop)
 		e->used = now;
 		e->updated = now;
 		e->probes = 0;
+		/* Linux arp_announce = 0: ask with the waiting packet's source */
+		e->sip = ns_ip4_src(ns_pkt_data(pkt));
 		publish(e);
 		solicit_locked(t, e, &w);
 		e->deadline = now + ARP_RETRANS;

@@ -216,8 +216,10 @@ void ns__icmp4_send_error(struct ns_stack *stk, struct ns_pkt *pkt, const struct
 	bool to_local = ns__addr_local(stk, &sa, NULL) != NULL;
 	if (!rl_allow(stk, type, code, src, to_local))
 		return;
+	/* Linux: the error fits in min(576, path MTU) */
+	uint32_t room = NS_MIN((uint32_t)NS_ICMP_ERR_MAX, ns__ip_path_mtu(stk, &sa, 0));
 	uint32_t qlen = NS_MIN(avail, (uint32_t)ns_ip4_totlen(h));
-	qlen = NS_MIN(qlen, (uint32_t)(NS_ICMP_ERR_MAX - NS_IPV4_HLEN - NS_ICMP_HLEN));
+	qlen = NS_MIN(qlen, room - NS_IPV4_HLEN - NS_ICMP_HLEN);
 	/* reply from the address the datagram was sent to when it is ours */
 	uint32_t from = ns__addr_local(stk, &da, NULL) ? dst : 0;
 	uint8_t tos = (uint8_t)((h[1] & 0x1e) | 0xc0);   /* Linux: precedence internetwork control */

@@ -8,7 +8,7 @@
  * hops and their 300 s expiry (Linux gc_timeout), and ns__ip_path_mtu /
  * ns__ip_path_mtu_update for both families.
  *
- * A set-associative table (SETS x WAYS) under one mutex: bounded memory,
+ * A set-associative table (SETS x WAYS), one mutex per set: bounded memory,
  * the entry expiring first is replaced when a set is full.  Lookups skip
  * the lock while nothing was ever stored.
  */
@@ -28,7 +28,7 @@ struct pmtu_ent {
 };
 
 struct ns_pmtu {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu[SETS];       /* one per set: unrelated destinations never contend */
 	_Atomic uint32_t used;          /* entries ever stored: 0 lets lookups skip the lock */
 	struct pmtu_ent e[SETS][WAYS];
 };
@@ -38,7 +38,8 @@ int ns__ipv4_pmtu_init(struct ns_ipv4 *ip)
 	ip->pmtu = calloc(1, sizeof(*ip->pmtu));
 	if (!ip->pmtu)
 		return -NS_ENOMEM;
-	pthread_mutex_init(&ip->pmtu->mu, NULL);
+	for (uint32_t i = 0; i < SETS; i++)
+		pthread_mutex_init(&ip->pmtu->mu[i], NULL);
 	return 0;
 }
 
@@ -46,7 +47,8 @@ void ns__ipv4_pmtu_fini(struct ns_ipv4 *ip)
 {
 	if (!ip->pmtu)
 		return;
-	pthread_mutex_destroy(&ip->pmtu->mu);
+	for (uint32_t i = 0; i < SETS; i++)
+		pthread_mutex_destroy(&ip->pmtu->mu[i]);
 	free(ip->pmtu);
 	ip->pmtu = NULL;
 }
@@ -62,11 +64,11 @@ static uint64_t ent_expires(const struct pmtu_ent *e)
 	return NS_MAX(e->mtu ? e->expires : 0, e->gw ? e->gw_expires : 0);
 }
 
-/* Entry for dst in its set (expired parts are cleared), or NULL.  mu held. */
-static struct pmtu_ent *find_locked(struct ns_stack *stk, struct ns_pmtu *t,
-				    const struct ns_addr *dst, uint64_t now)
+/* Entry for dst in set si (expired parts are cleared), or NULL.  mu[si] held. */
+static struct pmtu_ent *find_locked(struct ns_pmtu *t, uint32_t si, const struct ns_addr *dst,
+				    uint64_t now)
 {
-	struct pmtu_ent *set = t->e[set_of(stk, dst)];
+	struct pmtu_ent *set = t->e[si];
 	for (uint32_t w = 0; w < WAYS; w++) {
 		struct pmtu_ent *e = &set[w];
 		if (!e->dst.family || !ns_addr_eq(&e->dst, dst))
@@ -87,13 +89,13 @@ static struct pmtu_ent *find_locked(struct ns_stack *stk, struct ns_pmtu *t,
 }
 
 /* The entry for dst, created (replacing the one expiring first) if none. */
-static struct pmtu_ent *get_locked(struct ns_stack *stk, struct ns_pmtu *t,
-				   const struct ns_addr *dst, uint64_t now)
+static struct pmtu_ent *get_locked(struct ns_pmtu *t, uint32_t si, const struct ns_addr *dst,
+				   uint64_t now)
 {
-	struct pmtu_ent *e = find_locked(stk, t, dst, now);
+	struct pmtu_ent *e = find_locked(t, si, dst, now);
 	if (e)
 		return e;
-	struct pmtu_ent *set = t->e[set_of(stk, dst)];
+	struct pmtu_ent *set = t->e[si];
 	e = &set[0];
 	for (uint32_t w = 0; w < WAYS; w++) {
 		if (!set[w].dst.family) {
@@ -115,14 +117,15 @@ uint32_t ns__pmtu_get(struct ns_stack *stk, const struct ns_addr *dst, bool *loc
 	uint32_t mtu = 0;
 	if (!atomic_load_explicit(&t->used, memory_order_acquire))
 		return 0;
-	pthread_mutex_lock(&t->mu);
-	struct pmtu_ent *e = find_locked(stk, t, dst, ns__now(stk));
+	uint32_t si = set_of(stk, dst);
+	pthread_mutex_lock(&t->mu[si]);
+	struct pmtu_ent *e = find_locked(t, si, dst, ns__now(stk));
 	if (e) {
 		mtu = e->mtu;
 		if (locked)
 			*locked = e->locked;
 	}
-	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_unlock(&t->mu[si]);
 	return mtu;
 }
 
@@ -134,11 +137,12 @@ uint32_t ns__ipv4_redirect_get(struct ns_stack *stk, uint32_t dst)
 	struct ns_addr d;
 	ns_addr_from_u32(&d, dst);
 	uint32_t gw = 0;
-	pthread_mutex_lock(&t->mu);
-	struct pmtu_ent *e = find_locked(stk, t, &d, ns__now(stk));
+	uint32_t si = set_of(stk, &d);
+	pthread_mutex_lock(&t->mu[si]);
+	struct pmtu_ent *e = find_locked(t, si, &d, ns__now(stk));
 	if (e)
 		gw = e->gw;
-	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_unlock(&t->mu[si]);
 	return gw;
 }
 
@@ -148,11 +152,12 @@ void ns__ipv4_redirect_set(struct ns_stack *stk, uint32_t dst, uint32_t gw)
 	struct ns_addr d;
 	ns_addr_from_u32(&d, dst);
 	uint64_t now = ns__now(stk);
-	pthread_mutex_lock(&t->mu);
-	struct pmtu_ent *e = get_locked(stk, t, &d, now);
+	uint32_t si = set_of(stk, &d);
+	pthread_mutex_lock(&t->mu[si]);
+	struct pmtu_ent *e = get_locked(t, si, &d, now);
 	e->gw = gw;
 	e->gw_expires = now + NS_REDIRECT_EXPIRES;
-	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_unlock(&t->mu[si]);
 }
 
 uint32_t ns__ip_path_mtu(struct ns_stack *stk, const struct ns_addr *dst, int oif)
@@ -186,10 +191,11 @@ void ns__ip_path_mtu_update(struct ns_stack *stk, const struct ns_addr *dst, uin
 	if (mtu > old)
 		return;                         /* RFC 1191: never raise on a message */
 	uint64_t now = ns__now(stk);
-	pthread_mutex_lock(&t->mu);
-	struct pmtu_ent *e = get_locked(stk, t, dst, now);
+	uint32_t si = set_of(stk, dst);
+	pthread_mutex_lock(&t->mu[si]);
+	struct pmtu_ent *e = get_locked(t, si, dst, now);
 	e->mtu = mtu;
 	e->locked = lock;
 	e->expires = now + NS_PMTU_EXPIRES;
-	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_unlock(&t->mu[si]);
 }

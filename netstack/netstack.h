@@ -190,6 +190,23 @@ int ns_waiter_del(struct ns_stack *stk, int fd, int id);
  */
 int ns_socket_eventfd(struct ns_stack *stk, int fd, int mask);
 
+/* ---- monitoring: the TCP connection table (like ss -tan) ------------------- */
+
+struct ns_tcp_conn_info {
+	int state;                       /* Linux TCP_* numbering (1 ESTABLISHED .. 10 LISTEN) */
+	struct ns_addr laddr, raddr;
+	uint16_t lport, rport;           /* host order */
+	uint32_t recvq, sendq;           /* bytes; listeners: accept queue length, backlog */
+	uint32_t rtt_us, rttvar_us, rto_us;
+	uint32_t cwnd, ssthresh, mss;    /* cwnd in segments */
+	uint32_t total_retrans;
+	uint64_t bytes_acked, bytes_received;
+};
+typedef void (*ns_tcp_conn_fn)(void *ctx, const struct ns_tcp_conn_info *ci);
+/* Calls fn for every listener and connection (a snapshot each, taken under
+ * the socket's lock; fn runs with no lock held).  Returns how many. */
+int ns_tcp_foreach_conn(struct ns_stack *stk, ns_tcp_conn_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

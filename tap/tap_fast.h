@@ -47,4 +47,8 @@ struct ns_tapf_stats {
 };
 void ns_link_tapf_stats(struct ns_link *l, struct ns_tapf_stats *st);
 
+/* Sets the kernel-side queue length of tap `name` (tun drops frames for us
+ * beyond it).  Done for taps ns_link_tapf_open() creates; 0 or -errno. */
+int ns__tap_set_txqlen(const char *name, int qlen);
+
 #endif

@@ -143,6 +143,8 @@ static void child_from_syn(struct tcp_ep *c, const struct tcp_seg *seg)
 	c->lport = seg->dport;
 	c->rport = seg->sport;
 	c->irs = seg->seq;
+	/* offloads of the NIC the SYN came in on: TSO for accepted connections too */
+	c->nic_caps = seg->m->nic && seg->m->nic->link ? seg->m->nic->link->caps : 0;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_wup = c->rcv_nxt;
 	c->copied_seq = c->rcv_nxt;

@@ -218,6 +218,7 @@ void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_
 			continue;               /* a duplicate report adds no SACK information */
 		u->newly_sacked += range_add(sb, blocks[i].start, blocks[i].end);
 	}
+	u->delivered = u->newly_sacked + (u->newly_acked - u->acked_sacked);
 	u->reneged = advanced && sb->n && ns_seq_leq(sb->ranges[0].start, sb->snd_una);
 	u->highest_sacked = sb->n ? sb->ranges[sb->n - 1].end : sb->snd_una;
 }

@@ -54,6 +54,9 @@ struct ns_sack_update {
 	uint32_t newly_sacked;          /* bytes SACKed for the first time */
 	uint32_t newly_acked;           /* bytes cumulatively ACKed for the first time */
 	uint32_t acked_sacked;          /* of newly_acked, bytes that had been SACKed */
+	uint32_t delivered;             /* bytes delivered by this ACK, each counted once:
+					 * newly_sacked + newly_acked - acked_sacked (Linux's
+					 * newly_acked_sacked, what PRR and cwnd growth want) */
 	uint8_t discarded;              /* invalid blocks ignored (TcpExtTCPSACKDiscard) */
 	bool dsack;                     /* first block was a D-SACK (TcpExtTCPDSACKRecv) */
 	bool dsack_below_una;           /* ... reporting data below snd_una (vs. ofo duplicate) */

@@ -223,6 +223,8 @@ void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_s
 	c->lport = seg->dport;
 	c->rport = seg->sport;
 	c->irs = seg->seq - 1;
+	/* offloads of the NIC the SYN came in on: TSO for accepted connections too */
+	c->nic_caps = seg->m->nic && seg->m->nic->link ? seg->m->nic->link->caps : 0;
 	c->iss = seg->ack - 1;
 	c->rcv_nxt = c->rcv_wup = c->copied_seq = seg->seq;
 	c->snd_una = c->snd_nxt = c->write_seq = seg->ack;

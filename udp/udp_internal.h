@@ -124,10 +124,21 @@ void ns__udp_errq_add_locked(struct udp_sock *us, const struct ns_icmp_err *e, i
 ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
 void ns__udp_errq_purge_locked(struct udp_sock *us);
 
+/* udp_cmsg.c: per-datagram settings from sendmsg control messages */
+struct udp_txopt {
+	struct ns_addr src;
+	bool has_src;
+	bool src_bad;                   /* IP_PKTINFO named a non-local source */
+	int oif;                        /* 0: not given */
+	int ttl, tos;                   /* -1: not given (hop limit / traffic class on IPv6) */
+};
+int ns__udp_cmsg_send(struct ns_sock *sk, const struct msghdr *m, const struct ns_addr *dst,
+		      struct udp_txopt *o);
+
 /* udp_out.c */
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
 /* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
-int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst,
+int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt);
 
 /* helpers */

@@ -9,10 +9,10 @@
 #define NS_SIN_LEN 16
 #define NS_SIN6_LEN 24
 
-int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst,
+int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt)
 {
-	int err = ns__route_lookup(stk, dst, us->sk->bound_nic, rt);
+	int err = ns__route_lookup(stk, dst, oif, rt);
 	if (err < 0)
 		return err;
 	if (rt->src.family != dst->family && ns__nic_src_select(rt->nic, dst, &rt->src) < 0)
@@ -125,8 +125,17 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return -NS_EMSGSIZE;
 	if (dst.family == NS_AF_INET6 && us->laddr.family == NS_AF_INET)
 		return -NS_ENETUNREACH;         /* bound to a v4-mapped address */
+	struct udp_txopt o = { .ttl = -1, .tos = -1 };
+	int err = ns__udp_cmsg_send(sk, m, &dst, &o);
+	if (err < 0)
+		return err;
+	if (sk->bound_nic && o.oif && o.oif != sk->bound_nic)
+		return -NS_EINVAL;
+	int oif = o.oif ? o.oif : sk->bound_nic;
+	if (oif && !ns__nic_get(stk, oif))
+		return -NS_ENODEV;
 	struct ns_route_result rt;
-	int err = ns__udp_route(stk, us, &dst, &rt);
+	err = o.src_bad ? -NS_ENETUNREACH : ns__udp_route(stk, us, &dst, oif, &rt);
 	if (err < 0)
 		return err;
 	bool bcast = dst.family == NS_AF_INET && ns__addr_is_bcast4(rt.nic, &dst);
@@ -139,13 +148,13 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return -NS_EPIPE;
 	memset(p, 0, sizeof(*p));
 	bool own_src = us->saddr.family == dst.family && !ns_addr_is_any(&us->saddr);
-	p->tx.src = own_src ? us->saddr : rt.src;
+	p->tx.src = o.has_src ? o.src : own_src ? us->saddr : rt.src;
 	p->tx.dst = dst;
 	p->tx.proto = NS_IPPROTO_UDP;
-	p->tx.ttl = (int16_t)(dst.family == NS_AF_INET ? us->ttl : us->hops);
-	p->tx.tos = dst.family == NS_AF_INET ? us->tos : us->tclass;
+	p->tx.ttl = (int16_t)(o.ttl >= 0 ? o.ttl : dst.family == NS_AF_INET ? us->ttl : us->hops);
+	p->tx.tos = (uint8_t)(o.tos >= 0 ? o.tos : dst.family == NS_AF_INET ? us->tos : us->tclass);
 	p->tx.pmtudisc = us->pmtudisc;
-	p->tx.oif = sk->bound_nic ? sk->bound_nic : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);
+	p->tx.oif = oif ? oif : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);
 	p->tx.is_bcast_ok = sk->broadcast;
 	p->sport = us->lport;
 	p->dport = dport;

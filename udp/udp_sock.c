@@ -191,7 +191,7 @@ static int connect_locked(struct ns_sock *sk, const struct ns_addr *dst, uint16_
 	if (dst->family == NS_AF_INET && us->laddr.family == NS_AF_INET6 && !laddr_is_wild(us))
 		return -NS_ENETUNREACH;
 	struct ns_route_result rt;
-	int err = ns__udp_route(sk->stk, us, dst, &rt);
+	int err = ns__udp_route(sk->stk, us, dst, sk->bound_nic, &rt);
 	if (err < 0)
 		return err;
 	if (dst->family == NS_AF_INET && ns__addr_is_bcast4(rt.nic, dst) && !sk->broadcast)

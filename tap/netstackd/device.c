@@ -98,7 +98,8 @@ int nsd_device_open(const struct nsd_opts *o, struct nsd_dev *d)
 			return -1;
 		}
 	} else {
-		d->dev = ns_link_packet_open(o->packet, o->mac, o->threads, &err);
+		struct ns_packet_opts po = { .nthreads = o->threads, .ring = o->packet_ring };
+		d->dev = ns_link_packet_open_opts(o->packet, o->mac, &po, &err);
 		if (!d->dev) {
 			packet_error(o->packet, err);
 			return -1;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <pthread.h>
 #include "netstackd.h"
+#include "ctl.h"
 
 int nsd_log_level = 1;
 
@@ -81,6 +82,40 @@ static void signal_loop(const sigset_t *set, struct ns_stack *stk, const struct 
 	}
 }
 
+/* The control socket (ctl.c) serves the SIGUSR1 report to `netstackd --stats`. */
+struct nsd_report_ctx {
+	struct ns_stack *stk;
+	const struct nsd_dev *d;
+	struct nsd_services *svc;
+};
+
+static void report_to(void *ctx, FILE *f)
+{
+	struct nsd_report_ctx *rc = ctx;
+	nsd_report(rc->stk, rc->d, rc->svc, f);
+}
+
+static const char *ctl_path(const struct nsd_opts *o, char *buf, size_t len)
+{
+	if (o->ctl)
+		return o->ctl;
+	if (o->tap || o->packet)
+		return nsd_ctl_path(o->tap ? o->tap : o->packet, buf, len);
+	return NULL;
+}
+
+static struct nsd_ctl *start_ctl(const struct nsd_opts *o, struct nsd_report_ctx *rc)
+{
+	char buf[128];
+	const char *path = ctl_path(o, buf, sizeof(buf));
+	struct nsd_ctl *c = NULL;
+	int err = nsd_ctl_start(path, report_to, rc, &c);
+	if (err < 0 && nsd_log_level >= 1)
+		fprintf(stderr, "netstackd: warning: no control socket %s (%s); SIGUSR1 still reports\n",
+			path, strerror(-err));
+	return c;
+}
+
 static int run(const struct nsd_opts *o, const sigset_t *set)
 {
 	struct nsd_dev d;
@@ -116,7 +151,10 @@ static int run(const struct nsd_opts *o, const sigset_t *set)
 		return 1;
 	}
 	announce(o);
+	struct nsd_report_ctx rc = { stk, &d, svc };
+	struct nsd_ctl *ctl = start_ctl(o, &rc);
 	signal_loop(set, stk, &d, svc);
+	nsd_ctl_stop(ctl);
 	nsd_services_stop(svc);
 	ns_stack_destroy(stk);          /* stops threads, closes the device (a created tap goes) */
 	return 0;
@@ -128,6 +166,10 @@ int main(int argc, char **argv)
 	int r = nsd_opts_parse(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (o.stats) {
+		char buf[128];
+		return nsd_ctl_query(ctl_path(&o, buf, sizeof(buf)), stdout);
+	}
 	nsd_log_level = o.log_level;
 	ns_set_log_level(o.log_level);
 

@@ -40,7 +40,13 @@ struct nsd_opts {
 	uint32_t mtu;
 	unsigned services;
 	int log_level;
+	bool stats;                     /* --stats: print a running daemon's report and exit */
+	const char *ctl;                /* --ctl PATH: control socket (default /run/netstackd/IF.sock) */
+	int packet_ring;                /* --packet-ring v3 (default) | v2 */
 };
+
+/* The ss-style TCP connection table of the report (conns.c). */
+void nsd_report_conns(struct ns_stack *stk, FILE *f);
 
 /* 0 error, 1 warn, 2 info, 3 debug (set from --log-level). */
 extern int nsd_log_level;

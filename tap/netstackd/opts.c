@@ -35,6 +35,10 @@ static const char usage[] =
 	"  --threads N         receive threads: tap queues (IFF_MULTI_QUEUE) or AF_PACKET fanout\n"
 	"  --offload, --no-offload  tap virtio-net offloads (checksum, TSO, GRO); default on\n"
 	"  --pcap FILE         record every frame, both directions, in pcap format\n"
+	"  --packet-ring v3|v2 AF_PACKET receive ring: v3 blocks (default) or v2 frames (lower latency)\n"
+	"  --ctl PATH          control socket (default /run/netstackd/IFNAME.sock)\n"
+	"  --stats             print the statistics of the netstackd running on --tap/--packet\n"
+	"                      (or --ctl PATH, or the only one running) and exit\n"
 	"  --services LIST     comma list of echo,discard,chargen,http or all (default all)\n"
 	"  --log-level L       error, warn, info or debug (or 0-3; default warn)\n"
 	"  --help, --version\n"
@@ -57,7 +61,7 @@ static int fail(const char *fmt, ...)
 enum {
 	OPT_TAP = 256, OPT_MAC, OPT_IP4, OPT_GW4, OPT_IP6, OPT_GW6, OPT_MTU, OPT_SERVICES,
 	OPT_LOG, OPT_HELP, OPT_VERSION, OPT_PACKET, OPT_HOST4, OPT_HOST6, OPT_THREADS, OPT_PCAP,
-	OPT_OFFLOAD, OPT_NO_OFFLOAD, OPT_SLAAC,
+	OPT_OFFLOAD, OPT_NO_OFFLOAD, OPT_SLAAC, OPT_STATS, OPT_CTL, OPT_PACKET_RING,
 };
 
 static const struct option longopts[] = {
@@ -80,6 +84,9 @@ static const struct option longopts[] = {
 	{ "offload", no_argument, NULL, OPT_OFFLOAD },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "slaac", no_argument, NULL, OPT_SLAAC },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "ctl", required_argument, NULL, OPT_CTL },
+	{ "packet-ring", required_argument, NULL, OPT_PACKET_RING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -221,6 +228,19 @@ static int one_opt(int c, const char *arg, struct nsd_opts *o)
 	case OPT_NO_OFFLOAD:
 		o->offload = c == OPT_OFFLOAD;
 		return 0;
+	case OPT_STATS:
+		o->stats = true;
+		return 0;
+	case OPT_CTL:
+		if (!*arg || strlen(arg) >= 100)
+			return fail("--ctl %s: expected a socket path shorter than 100 bytes", arg);
+		o->ctl = arg;
+		return 0;
+	case OPT_PACKET_RING:
+		if (strcmp(arg, "v3") != 0 && strcmp(arg, "v2") != 0)
+			return fail("--packet-ring %s: expected v3 or v2", arg);
+		o->packet_ring = arg[1] == '2' ? 2 : 0;
+		return 0;
 	case OPT_PCAP:
 		if (!*arg)
 			return fail("--pcap: expected a file name");
@@ -271,6 +291,8 @@ int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o)
 	}
 	if (optind < argc)
 		return fail("unexpected argument '%s' (try --help)", argv[optind]);
+	if (o->stats)
+		return 0;               /* client mode: needs no device or address */
 	if (!o->tap && !o->packet)
 		return fail("--tap NAME (or --packet IFNAME) is required (try --help)");
 	if (o->tap && o->packet)

@@ -20,5 +20,6 @@ void nsd_report(struct ns_stack *stk, const struct nsd_dev *d, struct nsd_servic
 	nsd_device_report(d, f);
 	fprintf(f, "%-32s%llu\n", "PacketsLive", (unsigned long long)ns_stack_live_pkts(stk));
 	nsd_services_report(s, f);
+	nsd_report_conns(stk, f);
 	fflush(f);
 }

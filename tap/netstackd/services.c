@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include "netstackd.h"
 #include "svc_util.h"
 
@@ -34,8 +36,11 @@ struct svc {
 	dgram_fn dgram;
 };
 
+struct conn_arg;
+
 struct nsd_services {
 	struct ns_stack *stk;
+	struct conn_arg *live;          /* open connections, for the report (under mu) */
 	atomic_bool stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -191,6 +196,8 @@ struct conn_arg {
 	struct nsd_services *s;
 	conn_fn fn;
 	int fd;
+	const char *name;
+	struct conn_arg *prev, *next;   /* s->live, under s->mu */
 };
 
 static void *conn_thread(void *arg)
@@ -198,6 +205,15 @@ static void *conn_thread(void *arg)
 	struct conn_arg *c = arg;
 	struct nsd_services *s = c->s;
 	c->fn(s->stk, c->fd, &s->stop);
+	/* out of the report's list before the descriptor goes */
+	pthread_mutex_lock(&s->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->live = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->mu);
 	ns_close(s->stk, c->fd);
 	free(c);
 	pthread_mutex_lock(&s->mu);
@@ -207,8 +223,9 @@ static void *conn_thread(void *arg)
 	return NULL;
 }
 
-static void spawn_conn(struct nsd_services *s, conn_fn fn, int fd)
+static void spawn_conn(struct nsd_services *s, const struct svc *v, int fd)
 {
+	conn_fn fn = v->conn;
 	struct conn_arg *c = malloc(sizeof(*c));
 	pthread_attr_t at;
 	pthread_t t;
@@ -216,22 +233,29 @@ static void spawn_conn(struct nsd_services *s, conn_fn fn, int fd)
 		ns_close(s->stk, fd);
 		return;
 	}
-	*c = (struct conn_arg){ s, fn, fd };
+	*c = (struct conn_arg){ .s = s, .fn = fn, .fd = fd, .name = v->name };
 	nsd_set_timeouts(s->stk, fd, 200);
 	pthread_mutex_lock(&s->mu);
 	s->conns++;
 	s->accepted++;
+	c->next = s->live;
+	if (s->live)
+		s->live->prev = c;
+	s->live = c;
 	pthread_mutex_unlock(&s->mu);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, CONN_STACK);
 	if (pthread_create(&t, &at, conn_thread, c) != 0) {
 		fprintf(stderr, "netstackd: cannot start a connection thread; closing the connection\n");
-		ns_close(s->stk, fd);
-		free(c);
 		pthread_mutex_lock(&s->mu);
 		s->conns--;
+		if (c->next)
+			c->next->prev = NULL;
+		s->live = c->next;
 		pthread_mutex_unlock(&s->mu);
+		ns_close(s->stk, fd);
+		free(c);
 	}
 	pthread_attr_destroy(&at);
 }
@@ -243,7 +267,7 @@ static void *listener_thread(void *arg)
 	while (!atomic_load(&s->stop)) {
 		int c = ns_accept(s->stk, w->fd, NULL, NULL, 0);
 		if (c >= 0)
-			spawn_conn(s, w->svc->conn, c);
+			spawn_conn(s, w->svc, c);
 		else if (!nsd_retry(c) && c != -NS_ECONNABORTED) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };  /* e.g. EMFILE: back off */
 			nanosleep(&ts, NULL);
@@ -394,6 +418,56 @@ int nsd_services_live(struct nsd_services *s)
 	return n;
 }
 
+static const char *const tcp_states[] = {
+	"UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
+	"UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
+};
+
+static void fmt_name(struct ns_stack *stk, int fd, bool peer, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int r = peer ? ns_getpeername(stk, fd, (struct sockaddr *)&ss, &sl)
+		     : ns_getsockname(stk, fd, (struct sockaddr *)&ss, &sl);
+	char a[INET6_ADDRSTRLEN] = "*";
+	unsigned port = 0;
+	if (r == 0 && ss.ss_family == NS_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		port = ntohs(in->sin_port);
+		snprintf(out, len, "%s:%u", a, port);
+	} else if (r == 0 && ss.ss_family == NS_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, len, "[%s]:%u", a, port);
+	} else {
+		snprintf(out, len, "*:*");
+	}
+}
+
+/* One line as `ss -tani` would show it: state, queues, addresses, rtt, cwnd. */
+static void conn_line(struct ns_stack *stk, int fd, const char *svc, FILE *f)
+{
+	struct tcp_info ti;
+	uint8_t raw[256];
+	socklen_t il = sizeof(raw);
+	memset(raw, 0, sizeof(raw));
+	memset(&ti, 0, sizeof(ti));
+	if (ns_getsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_INFO, raw, &il) == 0)
+		memcpy(&ti, raw, il < sizeof(ti) ? il : sizeof(ti));
+	int inq = 0, outq = 0;
+	ns_ioctl(stk, fd, NS_SIOCINQ, &inq);
+	ns_ioctl(stk, fd, NS_SIOCOUTQ, &outq);
+	char local[64], peer[64];
+	fmt_name(stk, fd, false, local, sizeof(local));
+	fmt_name(stk, fd, true, peer, sizeof(peer));
+	const char *st = ti.tcpi_state < sizeof(tcp_states) / sizeof(tcp_states[0])
+				 ? tcp_states[ti.tcpi_state] : "UNKNOWN";
+	fprintf(f, "%-11s %-7d %-7d %-28s %-28s rtt:%.3f/%.3f cwnd:%u  %s\n", st, inq, outq, local, peer,
+		ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0, ti.tcpi_snd_cwnd, svc);
+}
+
 void nsd_services_report(struct nsd_services *s, FILE *f)
 {
 	if (!s)
@@ -401,5 +475,15 @@ void nsd_services_report(struct nsd_services *s, FILE *f)
 	pthread_mutex_lock(&s->mu);
 	fprintf(f, "services: %d sockets, %d connections open, %llu accepted\n", s->nsocks, s->conns,
 		(unsigned long long)s->accepted);
+	fprintf(f, "%-11s %-7s %-7s %-28s %-28s\n", "State", "Recv-Q", "Send-Q", "Local", "Peer");
+	for (int i = 0; i < s->nsocks; i++) {
+		int type = 0;
+		socklen_t tl = sizeof(type);
+		if (ns_getsockopt(s->stk, s->socks[i], NS_SOL_SOCKET, NS_SO_TYPE, &type, &tl) == 0 &&
+		    type == NS_SOCK_STREAM)
+			conn_line(s->stk, s->socks[i], "listener", f);
+	}
+	for (struct conn_arg *c = s->live; c; c = c->next)
+		conn_line(s->stk, c->fd, c->name, f);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -97,6 +97,16 @@ check "50 concurrent HTTP transfers complete" [ $complete = 50 ]
 in_ns timeout 5 socat -T 2 - TCP:$STK:4444,connect-timeout=3 </dev/null 2>"$WORK/rst.log"
 check "closed TCP port: connection refused" grep -qi refused "$WORK/rst.log"
 
+# the SIGUSR1 report lists listeners and open connections like `ss -tan`
+(sleep 3; echo bye) | in_ns timeout 10 nc $STK 7 >/dev/null 2>&1 &
+hold=$!
+sleep 1
+nsd_stat $NSD_PID "$OUT" TcpCurrEstab >/dev/null
+check "report lists the listener on port 80" grep -Eq "^LISTEN +0 +0 +0.0.0.0:80 " "$OUT"
+check "report lists the open echo connection" grep -Eq "^ESTAB .* $STK:7 +$HOST:[0-9]+ +rtt:.*echo" "$OUT"
+kill $hold 2>/dev/null
+wait $hold 2>/dev/null
+
 check "TcpPassiveOpens counted" [ "$(nsd_stat $NSD_PID "$OUT" TcpPassiveOpens)" -ge 60 ]
 check "TcpOutRsts counted" [ "$(nsd_stat $NSD_PID "$OUT" TcpOutRsts)" -ge 1 ]
 

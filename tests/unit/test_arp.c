@@ -255,6 +255,26 @@ static void test_state_machine(void **state)
 	t4_fini(&c);
 }
 
+static void test_request_source(void **state)
+{
+	(void)state;
+	/* the request carries the waiting packet's source (Linux arp_announce 0) */
+	struct t4_cap c;
+	t4_init(&c);
+	struct ns_addr second = ns_test_addr("198.18.0.7");
+	assert_int_equal(ns_nic_addr_add(c.s.stk, c.s.nic, &second, 24), 0);
+	ns_test_capture_drop(&c.s);
+	assert_int_equal(ns__icmp4_xmit(c.s.stk, 0xc6120007u, 0xc6120009u, NS_ICMP_ECHO, 0, 1, NULL,
+					0, 0), 0);
+	struct ns_pkt *p = ns_test_capture(&c.s);
+	assert_non_null(p);
+	assert_int_equal(ns_load_be16(ns_pkt_data(p) + 14 + 6), NS_ARPOP_REQUEST);
+	assert_int_equal(ns_load_be32(ns_pkt_data(p) + 14 + 14), 0xc6120007u);
+	ns_pkt_unref(p);
+	t4_advance(&c, 4 * NS_NSEC_PER_SEC);
+	t4_fini(&c);
+}
+
 static void test_loopback_noarp(void **state)
 {
 	(void)state;
@@ -289,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_resolution_failure),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_state_machine),
+		cmocka_unit_test(test_request_source),
 		cmocka_unit_test(test_loopback_noarp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -701,6 +701,174 @@ static void sc_recverr(struct diff_env *e)
 	DIFF_RET(e, seti(e, a, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? 25 : 11, 0));
 }
 
+/* a connected socket takes datagrams from its peer only */
+static void sc_connected_filter(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 16);
+	int srv = S(e, DIFF_B), peer = S(e, DIFF_A), other = S(e, DIFF_A);
+	char buf[8];
+	DIFF_RET(e, bind_kind(e, srv, DIFF_ANY, p));
+	DIFF_RET(e, bind_kind(e, peer, DIFF_ANY, p + 1));
+	DIFF_RET(e, connect_kind(e, srv, DIFF_LOCAL, p + 1));
+	DIFF_RET(e, send_kind(e, other, DIFF_PEER, p, "other", 5));
+	DIFF_RET(e, send_kind(e, peer, DIFF_PEER, p, "peer", 4));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	/* the stranger got port unreachable only if it was told (unconnected: no) */
+	DIFF_RET(e, O->recvfrom(e, other, buf, sizeof(buf), 0, NULL, NULL));
+	/* a second, unconnected socket on the same port takes the strangers */
+	int wild = S(e, DIFF_B);
+	DIFF_RET(e, seti(e, wild, SOL_SOCKET, SO_REUSEADDR, 1));
+	DIFF_RET(e, seti(e, srv, SOL_SOCKET, SO_REUSEADDR, 1));
+	DIFF_RET(e, bind_kind(e, wild, DIFF_ANY, p));
+	diff_sync(e, 2 * SEC);
+	DIFF_RET(e, send_kind(e, other, DIFF_PEER, p, "other2", 6));
+	DIFF_RET(e, send_kind(e, peer, DIFF_PEER, p, "peer2", 5));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, wild, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, srv, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, wild, buf, sizeof(buf), 0, NULL, NULL));
+}
+
+/* sendmsg control messages: validation and effect */
+struct cbuf {
+	union { struct cmsghdr h; uint8_t raw[256]; } u;
+	size_t len;
+};
+
+static void cadd(struct cbuf *b, int level, int type, const void *data, size_t n)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)(b->u.raw + b->len);
+	memset(c, 0, CMSG_SPACE(n));
+	c->cmsg_len = CMSG_LEN(n);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	memcpy(CMSG_DATA(c), data, n);
+	b->len += CMSG_SPACE(n);
+}
+
+static ssize_t send_cmsg(struct diff_env *e, int fd, uint16_t port, struct cbuf *b)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = diff_addr(e, DIFF_PEER, port, &ss);
+	struct iovec iov = { "cm", 2 };
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &ss;
+	m.msg_namelen = l;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = b->u.raw;
+	m.msg_controllen = b->len;
+	return O->sendmsg(e, fd, &m, 0);
+}
+
+static void sc_send_cmsg(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 17);
+	bool v6 = e->family == AF_INET6;
+	int a = S(e, DIFF_A), b = S(e, DIFF_B);
+	DIFF_RET(e, bind_kind(e, b, DIFF_ANY, p));
+	if (!v6)
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, 12 /* IP_RECVTTL */, 1));
+	struct cbuf cb;
+	int v;
+	unsigned char uc;
+	int lvl = v6 ? IPPROTO_IPV6 : IPPROTO_IP, ttl_type = v6 ? 52 : NS_IP_TTL;
+	int tos_type = v6 ? NS_IPV6_TCLASS : NS_IP_TOS;
+	/* hop limit / TTL */
+	memset(&cb, 0, sizeof(cb)); v = 0;
+	cadd(&cb, lvl, ttl_type, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb)); v = 300;
+	cadd(&cb, lvl, ttl_type, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb)); uc = 5;
+	cadd(&cb, lvl, ttl_type, &uc, 1);
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb)); v = 7;
+	cadd(&cb, lvl, ttl_type, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	/* TOS / traffic class */
+	memset(&cb, 0, sizeof(cb)); uc = 0x10;
+	cadd(&cb, lvl, tos_type, &uc, 1);
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb)); v = -1;
+	cadd(&cb, lvl, tos_type, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	/* unknown type at the level that applies; other levels are skipped */
+	memset(&cb, 0, sizeof(cb)); v = 1;
+	cadd(&cb, lvl, 99, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb));
+	cadd(&cb, v6 ? IPPROTO_IP : IPPROTO_IPV6, 99, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb));
+	cadd(&cb, SOL_SOCKET, 99, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb));
+	cadd(&cb, 250, 1, &v, sizeof(v));
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	/* a header longer than the buffer */
+	memset(&cb, 0, sizeof(cb));
+	cadd(&cb, lvl, ttl_type, &v, sizeof(v));
+	cb.u.h.cmsg_len = 200;
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	/* source address from PKTINFO */
+	struct sockaddr_storage loc, non;
+	diff_addr(e, DIFF_LOCAL, 0, &loc);
+	diff_addr(e, DIFF_NONLOCAL, 0, &non);
+	uint8_t pi[20];
+	memset(&cb, 0, sizeof(cb));
+	memset(pi, 0, sizeof(pi));
+	if (v6) {
+		memcpy(pi, &((struct sockaddr_in6 *)&non)->sin6_addr, 16);
+		cadd(&cb, IPPROTO_IPV6, NS_IPV6_PKTINFO, pi, 20);
+	} else {
+		memcpy(pi + 4, &((struct sockaddr_in *)&non)->sin_addr, 4);
+		cadd(&cb, IPPROTO_IP, NS_IP_PKTINFO, pi, 12);
+	}
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	memset(&cb, 0, sizeof(cb));
+	memset(pi, 0, sizeof(pi));
+	if (v6) {
+		memcpy(pi, &((struct sockaddr_in6 *)&loc)->sin6_addr, 16);
+		cadd(&cb, IPPROTO_IPV6, NS_IPV6_PKTINFO, pi, 20);
+	} else {
+		memcpy(pi + 4, &((struct sockaddr_in *)&loc)->sin_addr, 4);
+		cadd(&cb, IPPROTO_IP, NS_IP_PKTINFO, pi, 12);
+		cadd(&cb, IPPROTO_IP, NS_IP_PKTINFO, pi, 8);
+	}
+	DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	if (!v6) {
+		cb.len -= CMSG_SPACE(8);
+		DIFF_RET(e, send_cmsg(e, a, p, &cb));
+	}
+	diff_sync(e, SEC / 10);
+	/* what arrived: TTL as given (v4) */
+	for (int i = 0; i < 8; i++) {
+		char buf[8];
+		union { struct cmsghdr h; uint8_t raw[128]; } ctl;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = &ctl;
+		m.msg_controllen = sizeof(ctl);
+		ssize_t r = O->recvmsg(e, b, &m, 0);
+		diff_record(e, r, "recv %d", i);
+		if (r < 0)
+			break;
+		int ttl = -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == NS_IP_TTL)
+				memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+		diff_record(e, ttl == 7 ? 7 : ttl < 0 ? -1 : 64, "ttl %d", i);
+	}
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -720,6 +888,8 @@ static const struct diff_case cases[] = {
 	{ "broadcast_eacces", sc_broadcast_eacces, DIFF_V4 },
 	{ "dual_stack_binds", sc_dual_stack_binds, DIFF_V6 },
 	{ "recverr", sc_recverr, DIFF_V4 | DIFF_V6 },
+	{ "connected_filter", sc_connected_filter, DIFF_V4 | DIFF_V6 },
+	{ "send_cmsg", sc_send_cmsg, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)

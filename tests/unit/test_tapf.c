@@ -303,6 +303,7 @@ static void test_queues_and_errors(void **state)
 	pclose(f);
 	assert_non_null(strstr(buf, "tun type tap"));
 	assert_non_null(strstr(buf, "multi_queue"));
+	assert_non_null(strstr(buf, "qlen 10000"));         /* created: deeper kernel queue */
 	assert_int_equal(l->ops->start(l), 0);
 	l->ops->stop(l);
 	l->ops->close(l);

@@ -66,6 +66,7 @@ static void test_first_loss_rfc6675(void **state)
 	ns_sack_sb_update(&sb, 5000, NULL, 0, &u);
 	assert_int_equal(u.newly_acked, 4000);
 	assert_int_equal(u.acked_sacked, 3000);
+	assert_int_equal(u.delivered, 1000);            /* only the retransmitted hole is new */
 	assert_false(u.reneged);
 	assert_int_equal(sb.n, 0);
 	assert_false(ns_sack_sb_recovery_done(&sb));
