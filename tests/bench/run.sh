@@ -14,7 +14,8 @@
 # Figures: stream kernel->stack and stack->kernel (Gbit/s, discard/chargen),
 # 1-byte request/response rate (echo), connect-request-close rate (echo),
 # HTTP requests/s (wrk), ping RTT, netstackd peak RSS; a ratio to the veth
-# reference for each.  Plus the timer-heap microbenchmark.
+# reference for each.  Plus the timer-heap microbenchmark and AF_PACKET
+# transmit with sendmmsg against a TPACKET_V2 TX ring.
 # Environment: BENCH_SECS (default 3) per measurement, BENCH_SCENARIOS
 # (default "tap tap-plain afpacket tap-mq2").  Benchmarks, never assertions.
 set -u
@@ -33,6 +34,7 @@ cc -std=gnu11 -O2 -Wall -pthread tests/bench/nsbench.c -o "$BIN/nsbench" || exit
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -pthread -I. -Inetstack tests/bench/timer_bench.c \
 	"$B/libnetstack.a" -lurcu-bp -lurcu-cds -lpthread \
 	$(pkg-config --libs libnl-route-3.0 2>/dev/null) -lpcap -o "$BIN/timer_bench" || exit 1
+cc -std=gnu11 -O2 -Wall tests/bench/afp_tx_bench.c -o "$BIN/afp_tx_bench" || exit 1
 NSB=$(cd "$BIN" && pwd)/nsbench
 
 cleanup() {
@@ -152,6 +154,11 @@ done
 
 echo
 "$BIN/timer_bench"
+# AF_PACKET transmit: sendmmsg (used) against a TPACKET_V2 TX ring
+tn=nsbX$id; mkns "$tn"
+ip -n "$tn" link add vbx0 type veth peer name vbx1
+ip -n "$tn" link set vbx0 up; ip -n "$tn" link set vbx1 up
+ip netns exec "$tn" "$BIN/afp_tx_bench" vbx0
 echo
 echo "$results" | awk '
 NF == 0 { next }
