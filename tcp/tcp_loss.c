@@ -247,7 +247,6 @@ void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const 
 		}
 	}
 	uint32_t newly_lost = rack_detect(ep);
-	uint32_t newly_sacked_segs = (u->newly_sacked + mss - 1) / mss;
 	switch (ep->cc.ca_state) {
 	case NS_TCP_CA_OPEN:
 	case NS_TCP_CA_DISORDER: {
@@ -281,8 +280,14 @@ void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const 
 			exit_recovery(ep);
 			break;
 		}
-		ns_tcp_cc_prr_ack(&ep->cc, newly_acked_segs + newly_sacked_segs, newly_lost, advanced,
-				  tcp_packets_in_flight(ep));
+		{
+			/* delivered once per ACK (Linux newly_acked_sacked): SACKed bytes
+			 * that are now cumulatively ACKed do not count twice; a Reno dupack
+			 * stands for one segment that left the network */
+			uint32_t delivered = ep->sack_ok ? (u->delivered + mss - 1) / mss
+							 : newly_acked_segs + (dupack ? 1 : 0);
+			ns_tcp_cc_prr_ack(&ep->cc, delivered, newly_lost, advanced, tcp_packets_in_flight(ep));
+		}
 		if (!ep->sack_ok && advanced) {
 			/* RFC 6582 partial ACK: retransmit the next hole */
 			tcp_retransmit_seq(ep, ep->snd_una, 0);
