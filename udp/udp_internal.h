@@ -92,7 +92,7 @@ struct udp_sock {
 	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
 	uint8_t tos, tclass;
 	uint8_t pmtudisc;
-	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6;
+	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6, recvhoplimit6, recvtclass6;
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }

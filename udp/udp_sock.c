@@ -15,6 +15,8 @@
 #define NS_IPV6_RECVERR 25
 #define NS_IPV6_MTU_DISCOVER 23
 #define NS_IP_PMTUDISC_OMIT 5
+#define NS_IPV6_RECVHOPLIMIT 51
+#define NS_IPV6_RECVTCLASS 66
 #define LOOPBACK_DEFAULT_TTL 64
 
 static int family_of(const struct sockaddr *a)
@@ -371,6 +373,7 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
+		     name == NS_IPV6_RECVHOPLIMIT || name == NS_IPV6_RECVTCLASS ||
 		     name == NS_IPV6_UNICAST_HOPS || name == NS_IPV6_TCLASS ||
 		     name == NS_IPV6_RECVERR || name == NS_IPV6_MTU_DISCOVER;
 	if (!known)
@@ -384,6 +387,8 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		sk->v6only = val != 0;
 		return 0;
 	case NS_IPV6_RECVPKTINFO: us->recvpktinfo6 = val != 0; return 0;
+	case NS_IPV6_RECVHOPLIMIT: us->recvhoplimit6 = val != 0; return 0;
+	case NS_IPV6_RECVTCLASS: us->recvtclass6 = val != 0; return 0;
 	case NS_IPV6_RECVERR:
 		us->recverr = val != 0;
 		if (!us->recverr)
@@ -413,6 +418,8 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 	switch (name) {
 	case NS_IPV6_V6ONLY: *val = sk->v6only; return 0;
 	case NS_IPV6_RECVPKTINFO: *val = us->recvpktinfo6; return 0;
+	case NS_IPV6_RECVHOPLIMIT: *val = us->recvhoplimit6; return 0;
+	case NS_IPV6_RECVTCLASS: *val = us->recvtclass6; return 0;
 	case NS_IPV6_RECVERR: *val = us->recverr; return 0;
 	case NS_IPV6_UNICAST_HOPS: *val = us->hops < 0 ? LOOPBACK_DEFAULT_TTL : us->hops; return 0;
 	case NS_IPV6_TCLASS: *val = us->tclass; return 0;

@@ -869,6 +869,65 @@ static void sc_send_cmsg(struct diff_env *e)
 	}
 }
 
+/* receive control messages: which ones, in which order, what TTL/TOS */
+static void sc_recv_cmsg(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 18);
+	bool v6 = e->family == AF_INET6;
+	int a = S(e, DIFF_A), b = S(e, DIFF_B);
+	DIFF_RET(e, bind_kind(e, b, DIFF_ANY, p));
+	if (v6) {
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, NS_IPV6_RECVPKTINFO, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, 51 /* IPV6_RECVHOPLIMIT */, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, 66 /* IPV6_RECVTCLASS */, 1));
+		DIFF_RET(e, geti(e, b, IPPROTO_IPV6, 51));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, 9));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, NS_IPV6_TCLASS, 0x20));
+	} else {
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, NS_IP_PKTINFO, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, 12 /* IP_RECVTTL */, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, 13 /* IP_RECVTOS */, 1));
+		DIFF_RET(e, seti(e, a, IPPROTO_IP, NS_IP_TTL, 9));
+		DIFF_RET(e, seti(e, a, IPPROTO_IP, NS_IP_TOS, 0x20));
+	}
+	DIFF_RET(e, send_kind(e, a, DIFF_PEER, p, "rc", 2));
+	/* a v4 datagram into a dual-stack socket */
+	int c4 = -1;
+	if (v6) {
+		c4 = diff_socket(e, DIFF_A, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		struct sockaddr_storage ss;
+		socklen_t l = diff_addr_fam(e, AF_INET, DIFF_PEER, p, &ss);
+		DIFF_RET(e, O->sendto(e, c4, "v4", 2, 0, (struct sockaddr *)&ss, l));
+	}
+	diff_sync(e, SEC / 10);
+	for (int i = 0; i < (v6 ? 2 : 1); i++) {
+		char buf[8];
+		union { struct cmsghdr h; uint8_t raw[256]; } ctl;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = &ctl;
+		m.msg_controllen = sizeof(ctl);
+		DIFF_RET(e, O->recvmsg(e, b, &m, 0));
+		DIFF_VAL(e, "controllen", m.msg_controllen);
+		int k = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c), k++) {
+			diff_record(e, c->cmsg_level * 1000 + c->cmsg_type, "cmsg %d level/type", k);
+			diff_record(e, (long long)c->cmsg_len, "cmsg %d len", k);
+			int val = -1;
+			bool num = (c->cmsg_level == IPPROTO_IP && c->cmsg_type == NS_IP_TTL) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && (c->cmsg_type == 52 || c->cmsg_type == NS_IPV6_TCLASS));
+			if (num)
+				memcpy(&val, CMSG_DATA(c), sizeof(val));
+			else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == NS_IP_TOS)
+				val = *CMSG_DATA(c);
+			diff_record(e, val, "cmsg %d value", k);
+		}
+	}
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -890,6 +949,7 @@ static const struct diff_case cases[] = {
 	{ "recverr", sc_recverr, DIFF_V4 | DIFF_V6 },
 	{ "connected_filter", sc_connected_filter, DIFF_V4 | DIFF_V6 },
 	{ "send_cmsg", sc_send_cmsg, DIFF_V4 | DIFF_V6 },
+	{ "recv_cmsg", sc_recv_cmsg, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)
