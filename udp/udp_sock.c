@@ -11,6 +11,7 @@
 #define NS_SIN_LEN 16
 #define NS_SIN6_LEN 24
 #define NS_SOL_UDP 17
+#define NS_UDP_CORK 1
 #define NS_IP_RECVTOS 13
 #define NS_IPV6_RECVERR 25
 #define NS_IPV6_MTU_DISCOVER 23
@@ -439,8 +440,22 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 		pthread_mutex_unlock(&sk->mu);
 		return 0;
 	}
-	if (level == NS_SOL_UDP)
-		return len < sizeof(int) ? -NS_EINVAL : -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (len < sizeof(int))
+			return -NS_EINVAL;
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		int on;
+		memcpy(&on, v, sizeof(on));
+		if (!on) {
+			ns__udp_push_pending(sk);   /* Linux ignores the send result */
+			return 0;
+		}
+		pthread_mutex_lock(&sk->mu);
+		udp_sk(sk)->cork_flag = true;
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
 		return -NS_ENOPROTOOPT;
 	pthread_mutex_lock(&sk->mu);
@@ -451,8 +466,17 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 
 static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
-	if (level == NS_SOL_UDP)
-		return -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		pthread_mutex_lock(&sk->mu);
+		int on = udp_sk(sk)->cork_flag;
+		pthread_mutex_unlock(&sk->mu);
+		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(int));
+		memcpy(v, &on, n);
+		*len = n;
+		return 0;
+	}
 	/* Linux: ip_getsockopt answers EOPNOTSUPP for foreign levels,
 	 * ipv6_getsockopt ENOPROTOOPT. */
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
@@ -500,7 +524,9 @@ static int udp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 		v = ns__udp_next_len_locked(udp_sk(sk));
 		pthread_mutex_unlock(&sk->mu);
 	} else if (req == NS_SIOCOUTQ) {
-		v = 0;                          /* datagrams leave at once; nothing is held */
+		pthread_mutex_lock(&sk->mu);    /* only a corked datagram is held back */
+		v = (int)udp_sk(sk)->cork_len;
+		pthread_mutex_unlock(&sk->mu);
 	} else {
 		return -NS_ENOTTY;
 	}
@@ -517,6 +543,7 @@ static void udp_close(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
 
@@ -535,6 +562,7 @@ static void udp_destroy(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

@@ -928,6 +928,49 @@ static void sc_recv_cmsg(struct diff_env *e)
 	}
 }
 
+/* corking: MSG_MORE and UDP_CORK build one datagram */
+static void sc_cork(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 19);
+	int a = S(e, DIFF_A), b = S(e, DIFF_B);
+	char buf[70000];
+	DIFF_RET(e, bind_kind(e, b, DIFF_ANY, p));
+	struct sockaddr_storage ss, other;
+	socklen_t l = diff_addr(e, DIFF_PEER, p, &ss);
+	diff_addr(e, DIFF_PEER, p + 1, &other);
+	DIFF_RET(e, O->sendto(e, a, "ab", 2, MSG_MORE, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, "cd", 2, MSG_MORE, (struct sockaddr *)&other, l));
+	DIFF_RET(e, O->sendto(e, a, "ef", 2, 0, NULL, 0));
+	diff_sync(e, SEC / 10);
+	ssize_t r = O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL);
+	DIFF_VAL(e, "joined", r);
+	DIFF_VAL(e, "joined data", r == 6 && memcmp(buf, "abcdef", 6) == 0);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	/* UDP_CORK */
+	DIFF_RET(e, geti(e, a, IPPROTO_UDP, 1));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 1));
+	DIFF_RET(e, geti(e, a, IPPROTO_UDP, 1));
+	DIFF_RET(e, O->sendto(e, a, "x", 1, 0, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, "yz", 2, 0, (struct sockaddr *)&ss, l));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 0));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 0));
+	/* too much: EMSGSIZE, and the pending datagram is gone */
+	memset(buf, 'q', sizeof(buf));
+	DIFF_RET(e, O->sendto(e, a, buf, 60000, MSG_MORE, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, buf, 6000, MSG_MORE, NULL, 0));
+	DIFF_RET(e, O->sendto(e, a, "z", 1, 0, (struct sockaddr *)&ss, l));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	/* MSG_MORE without a destination */
+	int c = S(e, DIFF_A);
+	DIFF_RET(e, O->sendto(e, c, "m", 1, MSG_MORE, NULL, 0));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -950,6 +993,7 @@ static const struct diff_case cases[] = {
 	{ "connected_filter", sc_connected_filter, DIFF_V4 | DIFF_V6 },
 	{ "send_cmsg", sc_send_cmsg, DIFF_V4 | DIFF_V6 },
 	{ "recv_cmsg", sc_recv_cmsg, DIFF_V4 | DIFF_V6 },
+	{ "cork", sc_cork, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)
