@@ -380,6 +380,8 @@ int ns_nic_addr_del(struct ns_stack *stk, int id, const struct ns_addr *a)
 	ns_rcu_assign(nic->addrs, nl);
 	pthread_mutex_unlock(&nic->addr_mu);
 	ns_call_rcu(&old->rcu, free_addrs_rcu);
+	if (a->family == NS_AF_INET6)
+		ns__ipv6_addr_deleted(nic, a);
 	return 0;
 }
 

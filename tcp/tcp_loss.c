@@ -202,6 +202,38 @@ void tcp_xmit_recovery(struct tcp_ep *ep)
 		tcp_push(ep, false);
 		return;
 	}
+	/* segments RACK found lost first, retransmissions included (RFC 8985 6.3:
+	 * a lost retransmission is repaired without waiting for the RTO) */
+	for (uint32_t i = 0; i < ep->txr_n && budget > 0; i++) {
+		struct tcp_txrec *r = tcp_txr_get(ep, i);
+		if (!(r->flags & NS_RACK_SEG_LOST))
+			continue;
+		uint32_t seq = ns_seq_max(r->seq, ep->snd_una);
+		bool done = true;
+		while (ns_seq_lt(seq, r->end)) {
+			uint32_t end = ns_seq_min(seq + mss, r->end);
+			if (ns_sack_sb_is_sacked(&ep->sb, seq, end)) {
+				seq = end;
+				continue;
+			}
+			if (budget-- <= 0 || tcp_packets_in_flight(ep) >= ep->cc.cwnd) {
+				done = false;
+				break;
+			}
+			int n = tcp_retransmit_seq(ep, seq, end - seq);
+			if (n <= 0) {
+				done = n == 0;
+				break;
+			}
+			seq += (uint32_t)n;
+		}
+		if (!done)
+			break;
+		r = tcp_txr_get(ep, i);   /* the ring may not move here, but be safe */
+		r->flags &= (uint8_t)~NS_RACK_SEG_LOST;
+		if (ep->lost_out)
+			ep->lost_out--;
+	}
 	while (budget-- > 0 && tcp_packets_in_flight(ep) < ep->cc.cwnd) {
 		uint32_t data_end = ep->fin_queued ? ep->fin_seq : ep->write_seq;
 		uint32_t wnd_end = ep->snd_una + ep->snd_wnd;

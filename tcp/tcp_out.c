@@ -614,7 +614,6 @@ int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
 		struct tcp_txrec *r = txr_at(ep, (uint32_t)i);
 		r->xmit_us = now_us(ep);
 		r->flags |= NS_RACK_SEG_RETRANS;
-		r->flags &= (uint8_t)~NS_RACK_SEG_LOST;
 	}
 	ns_sack_sb_retransmitted(&ep->sb, seq, end);
 	ep->total_retrans++;
