@@ -110,7 +110,7 @@ void ns__ipv4_output_fini(struct ns_ipv4 *ip);
 /* Sends a complete IPv4 datagram (data at the IP header, header checksum
  * done) toward its destination through nic/nexthop: ARP, or local loop. */
 int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt,
-		  uint32_t nexthop);
+		  uint32_t nexthop, bool bcast);
 uint16_t ns__ipv4_next_id(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t proto);
 /* Queues a datagram for local delivery (consumes pkt). */
 void ns__ipv4_local_enqueue(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt);

@@ -157,7 +157,8 @@ static bool dst_is_bcast(struct ns_nic *nic, uint32_t dst)
 	return ns__addr_is_bcast4(nic, &a);
 }
 
-int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop)
+int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, uint32_t nexthop,
+		  bool bcast)
 {
 	pkt->l3 = pkt->data;
 	pkt->nic = nic->id;
@@ -171,7 +172,7 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 				   (uint8_t)(dst >> 8), (uint8_t)dst };
 		return ns__eth_output(nic, pkt, mac, NS_ETHERTYPE_IPV4);
 	}
-	if (dst_is_bcast(nic, dst))
+	if (bcast)
 		return ns__eth_output(nic, pkt, bcast_mac, NS_ETHERTYPE_IPV4);
 	return ns__arp_output(nic, pkt, nexthop);
 }
@@ -181,6 +182,7 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 struct out_ctx {
 	struct ns_nic *nic;
 	bool local;
+	bool bcast;                     /* limited or directed broadcast */
 	uint32_t src, dst, nexthop;
 	uint8_t ttl, tos, proto;
 };
@@ -207,14 +209,14 @@ static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 		ns__ipv4_local_enqueue(stk, c->nic, pkt);
 		return 0;
 	}
-	bool loop = ns_ip4_is_mcast(c->dst) || dst_is_bcast(c->nic, c->dst);
+	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
 	if (loop) {
 		/* broadcasts and multicasts are looped back to local sockets (Linux) */
 		struct ns_pkt *cp = ns_pkt_copy(pkt, NS_PKT_HEADROOM);
 		if (cp)
 			ns__ipv4_local_enqueue(stk, c->nic, cp);
 	}
-	int err = ns__ipv4_xmit(stk, c->nic, pkt, c->nexthop);
+	int err = ns__ipv4_xmit(stk, c->nic, pkt, c->nexthop, c->bcast);
 	return err == -NS_ENOBUFS ? err : 0;
 }
 
@@ -255,7 +257,7 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	ns_pkt_unref(pkt);
 	NS_STAT_INC(stk, IpFragOKs);
 	NS_STAT_ADD(stk, IpFragCreates, n);
-	bool loop = ns_ip4_is_mcast(c->dst) || dst_is_bcast(c->nic, c->dst);
+	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
 	while (head) {
 		struct ns_pkt *f = head;
 		head = f->next;
@@ -265,7 +267,7 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 			if (cp)
 				ns__ipv4_local_enqueue(stk, c->nic, cp);
 		}
-		ns__ipv4_xmit(stk, c->nic, f, c->nexthop);
+		ns__ipv4_xmit(stk, c->nic, f, c->nexthop, c->bcast);
 	}
 	return 0;
 }
@@ -363,7 +365,8 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		return mtu;
 	}
 	NS_STAT_INC(stk, IpOutRequests);
-	if (!c.local && dst_is_bcast(c.nic, c.dst) && !tx->is_bcast_ok) {
+	c.bcast = !c.local && dst_is_bcast(c.nic, c.dst);
+	if (c.bcast && !tx->is_bcast_ok) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);
 		return -NS_EACCES;

@@ -60,6 +60,29 @@ void ns__ipv6_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa)
 	pthread_mutex_unlock(&nd->mu);
 }
 
+void ns__ipv6_addr_deleted(struct ns_nic *nic, const struct ns_addr *a)
+{
+	struct ns_nd *nd = ns__nd(nic);
+	if (!nd)
+		return;
+	struct ns_nd_work w = { 0 };
+	struct ns_addr sn;
+	ns__ip6_solicited_node(a, &sn);
+	pthread_mutex_lock(&nd->mu);
+	for (int i = 0; i < nd->n_dad; i++) {
+		if (ns_addr_eq(&nd->dad[i].addr, a)) {
+			nd->dad[i] = nd->dad[--nd->n_dad];
+			break;
+		}
+	}
+	for (int i = 0; i < nd->n_prefixes; i++)
+		if (nd->prefixes[i].autoconf && ns_addr_eq(&nd->prefixes[i].addr, a))
+			nd->prefixes[i].autoconf = false;
+	ns__mld_leave_locked(nd, &sn, &w);
+	pthread_mutex_unlock(&nd->mu);
+	ns__nd_work_run(nic, &w);
+}
+
 /* ---- DAD (RFC 4862 5.4) ------------------------------------------------------------ */
 
 void ns__addrconf_dad_start_locked(struct ns_nd *nd, const struct ns_ifaddr *ifa)

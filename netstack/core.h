@@ -310,6 +310,8 @@ void ns__nd_nic_fini(struct ns_nic *nic);
 /* Called after an address was added to nic (gratuitous ARP, DAD). */
 void ns__ipv4_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa);
 void ns__ipv6_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa);
+/* Called after an IPv6 address was removed (DAD stopped, groups left). */
+void ns__ipv6_addr_deleted(struct ns_nic *nic, const struct ns_addr *a);
 
 /* Ethernet (link/ethernet.c). */
 #define NS_ETH_HLEN 14

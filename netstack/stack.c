@@ -380,6 +380,8 @@ int ns_nic_addr_del(struct ns_stack *stk, int id, const struct ns_addr *a)
 	ns_rcu_assign(nic->addrs, nl);
 	pthread_mutex_unlock(&nic->addr_mu);
 	ns_call_rcu(&old->rcu, free_addrs_rcu);
+	if (a->family == NS_AF_INET6)
+		ns__ipv6_addr_deleted(nic, a);
 	return 0;
 }
 
@@ -444,6 +446,25 @@ bool ns__addr_is_bcast4(struct ns_nic *nic, const struct ns_addr *a)
 	return res;
 }
 
+/* Leading bits a and b share (of the first `bits`). */
+static int common_prefix_bits(const uint8_t *a, const uint8_t *b, int bits)
+{
+	int n = 0;
+	for (int i = 0; i < bits / 8; i++) {
+		uint8_t x = (uint8_t)(a[i] ^ b[i]);
+		if (!x) {
+			n += 8;
+			continue;
+		}
+		while (!(x & 0x80)) {
+			x = (uint8_t)(x << 1);
+			n++;
+		}
+		break;
+	}
+	return n;
+}
+
 int ns__nic_src_select(struct ns_nic *nic, const struct ns_addr *dst, struct ns_addr *src)
 {
 	int best = -1, best_score = -1;
@@ -463,11 +484,7 @@ int ns__nic_src_select(struct ns_nic *nic, const struct ns_addr *dst, struct ns_
 		}
 		if (ns_addr_prefix_eq(&ifa->addr, dst, ifa->plen))
 			score += 200;
-		int common = 0;
-		int bits = dst->family == NS_AF_INET ? 32 : 128;
-		while (common < bits && ns_addr_prefix_eq(&ifa->addr, dst, common + 1))
-			common++;
-		score += common;
+		score += common_prefix_bits(ifa->addr.b, dst->b, dst->family == NS_AF_INET ? 32 : 128);
 		if (score > best_score) {
 			best_score = score;
 			best = j;

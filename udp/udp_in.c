@@ -449,9 +449,11 @@ ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 	size_t copied = copy_to_iov(m, payload, len);
 	if (copied < len)
 		m->msg_flags |= NS_MSG_TRUNC;
-	if (m->msg_name)
+	if (m->msg_name) {
 		m->msg_namelen = ns__sockaddr_fill(m->msg_name, m->msg_namelen, sk->domain, &ri.src,
 						   ri.sport);
+		udp_sa_set_scope(m->msg_name, m->msg_namelen, &ri.src, ri.nic);
+	}
 	put_cmsgs(us, m, &ri);
 	if (!peek)
 		STAT(sk->stk, ri.src.family == NS_AF_INET6, InDatagrams);

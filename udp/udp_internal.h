@@ -146,6 +146,33 @@ static inline bool udp_addr_is_mcast(const struct ns_addr *a)
 {
 	return a->family == NS_AF_INET ? (a->b[0] & 0xf0) == 0xe0 : a->b[0] == 0xff;
 }
+/* IPv6 link-local unicast and link/interface-local multicast need an interface. */
+static inline bool udp_needs_scope(const struct ns_addr *a)
+{
+	if (a->family != NS_AF_INET6)
+		return false;
+	if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+		return true;
+	return a->b[0] == 0xff && (a->b[1] & 0x0f) <= 2;
+}
+/* sin6_scope_id of a caller's sockaddr_in6 (0 when absent). */
+static inline uint32_t udp_sa_scope(const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in6 s6;
+	if (!sa || len < sizeof(s6) || ((const struct sockaddr_in6 *)(const void *)sa)->sin6_family != NS_AF_INET6)
+		return 0;
+	memcpy(&s6, sa, sizeof(s6));
+	return s6.sin6_scope_id;
+}
+/* Sets sin6_scope_id in a filled sockaddr_in6 for addresses that need one. */
+static inline void udp_sa_set_scope(struct sockaddr *sa, socklen_t len, const struct ns_addr *a,
+				    int nic)
+{
+	if (!sa || len < sizeof(struct sockaddr_in6) || !udp_needs_scope(a))
+		return;
+	uint32_t id = (uint32_t)nic;
+	memcpy((uint8_t *)sa + offsetof(struct sockaddr_in6, sin6_scope_id), &id, sizeof(id));
+}
 static inline void udp_addr_any(struct ns_addr *a, int family)
 {
 	memset(a, 0, sizeof(*a));

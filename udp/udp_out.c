@@ -28,7 +28,7 @@ static int sa_family(const struct msghdr *m)
 /* The destination of a send on an AF_INET6 socket (udpv6_sendmsg rules);
  * *use_name false: send to the connected peer. */
 static int dest6(struct udp_sock *us, const struct msghdr *m, struct ns_addr *dst, uint16_t *port,
-		 bool *use_name)
+		 bool *use_name, int *oif)
 {
 	if (m->msg_namelen < 2)
 		return -NS_EINVAL;
@@ -49,6 +49,8 @@ static int dest6(struct udp_sock *us, const struct msghdr *m, struct ns_addr *ds
 	int err = ns__sockaddr_parse(m->msg_name, m->msg_namelen, NS_AF_INET6, dst, port);
 	if (err == 0 && dst->family == NS_AF_INET && us->sk->v6only)
 		return -NS_ENETUNREACH;
+	if (err == 0 && udp_needs_scope(dst))
+		*oif = (int)udp_sa_scope(m->msg_name, m->msg_namelen);   /* sin6_scope_id */
 	return err;
 }
 
@@ -103,9 +105,10 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return -NS_EOPNOTSUPP;
 	struct ns_addr dst;
 	uint16_t dport = 0;
+	int scope_oif = 0;
 	bool use_name = m->msg_name != NULL;
 	if (use_name) {
-		int err = v6sock ? dest6(us, m, &dst, &dport, &use_name) : dest4(m, &dst, &dport);
+		int err = v6sock ? dest6(us, m, &dst, &dport, &use_name, &scope_oif) : dest4(m, &dst, &dport);
 		if (err < 0)
 			return err;
 		if (use_name && dport == 0)
@@ -125,11 +128,11 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return -NS_EMSGSIZE;
 	if (dst.family == NS_AF_INET6 && us->laddr.family == NS_AF_INET)
 		return -NS_ENETUNREACH;         /* bound to a v4-mapped address */
-	struct udp_txopt o = { .ttl = -1, .tos = -1 };
+	struct udp_txopt o = { .ttl = -1, .tos = -1, .oif = scope_oif };
 	int err = ns__udp_cmsg_send(sk, m, &dst, &o);
 	if (err < 0)
 		return err;
-	if (sk->bound_nic && o.oif && o.oif != sk->bound_nic)
+	if (!v6sock && sk->bound_nic && o.oif && o.oif != sk->bound_nic)
 		return -NS_EINVAL;
 	int oif = o.oif ? o.oif : sk->bound_nic;
 	if (oif && !ns__nic_get(stk, oif))

@@ -59,22 +59,30 @@ static int check_local4(struct ns_stack *stk, const struct ns_addr *a, bool *bca
 	return -NS_EADDRNOTAVAIL;
 }
 
-static int check_local6(struct ns_stack *stk, const struct ns_addr *a, const struct sockaddr *sa,
+/* Linux __inet6_bind address checks; a scoped address binds the socket to
+ * the interface named by sin6_scope_id (kept even when the bind fails). */
+static int check_local6(struct ns_sock *sk, const struct ns_addr *a, const struct sockaddr *sa,
 			socklen_t len, bool *mcast)
 {
 	*mcast = udp_addr_is_mcast(a);
-	if (ns_addr_is_any(a) || *mcast)
+	if (ns_addr_is_any(a))
 		return 0;
-	bool ll = a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
-	if (ll) {
-		struct sockaddr_in6 s6;
-		memset(&s6, 0, sizeof(s6));
-		memcpy(&s6, sa, NS_MIN((size_t)len, sizeof(s6)));
-		if (len < sizeof(s6) || !s6.sin6_scope_id)
+	if (udp_needs_scope(a)) {
+		uint32_t scope = udp_sa_scope(sa, len);
+		if (scope)
+			sk->bound_nic = (int)scope;
+		if (!sk->bound_nic)
 			return -NS_EINVAL;      /* a link-local bind needs an interface */
+		if (!ns__nic_get(sk->stk, sk->bound_nic))
+			return -NS_ENODEV;
 	}
+	if (*mcast)
+		return 0;
 	uint32_t fl = 0;
-	if (!ns__addr_local(stk, a, &fl) || (fl & (NS_IFA_TENTATIVE | NS_IFA_DUPLICATE)))
+	struct ns_nic *nic = ns__addr_local(sk->stk, a, &fl);
+	if (!nic || (fl & (NS_IFA_TENTATIVE | NS_IFA_DUPLICATE)))
+		return -NS_EADDRNOTAVAIL;
+	if (udp_needs_scope(a) && nic->id != sk->bound_nic)
 		return -NS_EADDRNOTAVAIL;
 	return 0;
 }
@@ -130,7 +138,7 @@ static int bind6(struct ns_sock *sk, const struct sockaddr *a, socklen_t len)
 	else if (addr.family == NS_AF_INET)
 		err = sk->v6only ? -NS_EINVAL : check_local4(sk->stk, &addr, &special);
 	else
-		err = check_local6(sk->stk, &addr, a, len, &special);
+		err = check_local6(sk, &addr, a, len, &special);
 	if (!err) {
 		if (addr.family == NS_AF_INET6 && !ns_addr_is_any(&addr))
 			sk->v6only = true;      /* Linux: a specific v6 address is v6-only */
@@ -222,6 +230,16 @@ static int parse_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t
 	int err = ns__sockaddr_parse(a, len, NS_AF_INET6, dst, port);
 	if (err == 0 && dst->family == NS_AF_INET && sk->v6only)
 		return -NS_ENETUNREACH;
+	if (err == 0 && udp_needs_scope(dst)) {
+		/* Linux: the scope id binds the socket; no interface is EINVAL */
+		uint32_t scope = udp_sa_scope(a, len);
+		if (scope && sk->bound_nic && (int)scope != sk->bound_nic)
+			return -NS_EINVAL;
+		if (scope)
+			sk->bound_nic = (int)scope;
+		if (!sk->bound_nic)
+			return -NS_EINVAL;
+	}
 	return err;
 }
 
@@ -269,11 +287,14 @@ static int udp_getname(struct ns_sock *sk, struct sockaddr *a, socklen_t *len, b
 	if (peer) {
 		if (!us->connected || !us->rport)
 			err = -NS_ENOTCONN;
-		else
+		else {
 			*len = ns__sockaddr_fill(a, *len, sk->domain, &us->raddr, us->rport);
+			udp_sa_set_scope(a, *len, &us->raddr, sk->bound_nic);
+		}
 	} else {
 		const struct ns_addr *l = ns_addr_is_any(&us->laddr) ? &us->saddr : &us->laddr;
 		*len = ns__sockaddr_fill(a, *len, sk->domain, l, us->lport);
+		udp_sa_set_scope(a, *len, l, sk->bound_nic);
 	}
 	pthread_mutex_unlock(&sk->mu);
 	return err;

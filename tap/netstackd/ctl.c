@@ -164,9 +164,12 @@ static int find_only(char *buf, size_t len)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
-		if (l > 5 && strcmp(e->d_name + l - 5, ".sock") == 0) {
-			if (n++ == 0)
-				snprintf(buf, len, "%s/%s", NSD_CTL_DIR, e->d_name);
+		if (l > 5 && strcmp(e->d_name + l - 5, ".sock") == 0 &&
+		    sizeof(NSD_CTL_DIR) + l + 1 <= len) {
+			if (n++ == 0) {
+				memcpy(buf, NSD_CTL_DIR "/", sizeof(NSD_CTL_DIR));
+				memcpy(buf + sizeof(NSD_CTL_DIR), e->d_name, l + 1);
+			}
 		}
 	}
 	closedir(d);

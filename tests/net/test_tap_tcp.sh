@@ -102,8 +102,9 @@ check "closed TCP port: connection refused" grep -qi refused "$WORK/rst.log"
 hold=$!
 sleep 1
 nsd_stat $NSD_PID "$OUT" TcpCurrEstab >/dev/null
-check "report lists the listener on port 80" grep -Eq "^LISTEN +0 +0 +0.0.0.0:80 " "$OUT"
-check "report lists the open echo connection" grep -Eq "^ESTAB .* $STK:7 +$HOST:[0-9]+ +rtt:.*echo" "$OUT"
+check "report lists the listener on port 80" grep -Eq "^LISTEN +[0-9]+ +[0-9]+ +0.0.0.0:80 " "$OUT"
+check "report lists the open echo connection" grep -Eq "^ESTAB .* $STK:7 +$HOST:[0-9]+ +rtt:" "$OUT"
+check "report says which service holds it" grep -Eq "^service echo " "$OUT"
 kill $hold 2>/dev/null
 wait $hold 2>/dev/null
 

@@ -526,6 +526,37 @@ static void test_mld_query(void **state)
 	ip6t_fini(&t);
 }
 
+static void test_addr_delete_leaves_group(void **state)
+{
+	(void)state;
+	struct ip6t t;
+	ip6t_init(&t, 0, 0);
+	ip6t_advance(&t, 3 * SEC);
+	ip6t_addr_add(&t, "fd00:5eed::1", 64);
+	struct ns_addr a = ip6t_addr("fd00:5eed::1"), sn = ip6t_addr("ff02::1:ff00:1");
+	struct ns_nic *nic = ns__nic_get(t.stk, t.nic);
+	assert_true(ns__mld_is_member(nic, &sn));
+	/* deleted during DAD: no NS for it later, the group is left with TO_IN {} */
+	ip6t_drain(&t);
+	assert_int_equal(ns_nic_addr_del(t.stk, t.nic, &a), 0);
+	assert_false(ns__mld_is_member(nic, &sn));
+	struct ip6t_pkt o;
+	struct ns_pkt *p = ip6t_take_icmp(&t, NS_ICMP6_MLD2_REPORT, &o);
+	assert_non_null(p);
+	assert_int_equal(o.l4[8], 3);                   /* CHANGE_TO_INCLUDE */
+	assert_memory_equal(o.l4 + 12, sn.b, 16);
+	ns_pkt_unref(p);
+	ip6t_advance(&t, 3 * SEC);
+	while ((p = ip6t_take_icmp(&t, NS_ICMP6_NS, &o))) {
+		assert_memory_not_equal(o.l4 + 8, a.b, 16);
+		ns_pkt_unref(p);
+	}
+	/* the link-local address keeps its own group */
+	struct ns_addr llsn = ip6t_addr("ff02::1:ffed:1");
+	assert_true(ns__mld_is_member(nic, &llsn));
+	ip6t_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_ra_slaac),
 		cmocka_unit_test(test_slaac_off_by_default),
 		cmocka_unit_test(test_mld_query),
+		cmocka_unit_test(test_addr_delete_leaves_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,18 @@ f6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x77) / ICMPv6EchoRe
 cases["ipv6_fragments"] = at([ns_for_us(0.0)] + [(0.01 + 0.001 * i, Ether(src=PEER, dst=US) / f) for i, f in enumerate(f6)])
 
 
+# reassembly timeout: only the first fragment arrives; Linux answers with ICMP
+# time exceeded (fragment reassembly) after 30 s (IPv6: 60 s), RFC 792 / 8200
+first = fragment(IP(src=B, dst=A, id=0x4444) / ICMP(type=8, id=10, seq=1) / Raw(b"T" * 3000), fragsize=1480)[0]
+cases["ipv4_fragment_timeout"] = at([arp_who_has(0.0), (0.01, Ether(src=PEER, dst=US) / first)])
+first6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x78) / ICMPv6EchoRequest(id=7, seq=1, data=b"T" * 3000), 1280)[0]
+cases["ipv6_fragment_timeout"] = at([ns_for_us(0.0), (0.01, Ether(src=PEER, dst=US) / first6)])
+# overlapping fragments are dropped (RFC 5722 for IPv6; Linux drops the datagram for IPv4 too)
+o1 = IP(src=B, dst=A, id=0x4545, flags="MF", frag=0, proto=1) / Raw(bytes(ICMP(type=8, id=11, seq=1)) + b"A" * 1000)
+o2 = IP(src=B, dst=A, id=0x4545, frag=100, proto=1) / Raw(b"B" * 400)   # offset 800 < 1008: overlap
+cases["ipv4_fragments_overlap"] = at([arp_who_has(0.0), (0.01, Ether(src=PEER, dst=US) / o1), (0.02, Ether(src=PEER, dst=US) / o2)])
+
+
 # TCP: the peer acknowledges an "original" ISN of ORIG and echoes TS values from
 # ORIG_TS; pcap-replay run adapts both to the ISN/TSval our stack chooses.
 ORIG, ORIG_TS = 1000000, 5000
