@@ -68,6 +68,13 @@ struct udp_err {
 };
 #define UDP_ERRQ_MAX 64
 
+/* Everything a send decided under the lock (also kept for a corked datagram). */
+struct send_plan {
+	struct ns_ip_tx tx;
+	uint16_t sport, dport;
+	bool recverr;
+};
+
 struct udp_sock {
 	struct ns_sock *sk;
 	struct rcu_head rcu;
@@ -87,12 +94,18 @@ struct udp_sock {
 	uint32_t rq_count;
 	struct udp_err *eq_head, *eq_tail;  /* error queue (IP_RECVERR) */
 	uint32_t eq_count;
+	/* corking (UDP_CORK, MSG_MORE): one datagram being built */
+	bool cork_flag;                 /* UDP_CORK */
+	bool pending;
+	struct send_plan cork_plan;
+	uint8_t *cork_buf;
+	size_t cork_len;
 	/* IP / IPv6 options */
 	int ttl;                        /* IP_TTL, -1: default */
 	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
 	uint8_t tos, tclass;
 	uint8_t pmtudisc;
-	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6;
+	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6, recvhoplimit6, recvtclass6;
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -137,6 +150,10 @@ int ns__udp_cmsg_send(struct ns_sock *sk, const struct msghdr *m, const struct n
 
 /* udp_out.c */
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
+/* Sends the corked datagram (UDP_CORK cleared); takes and releases sk->mu. */
+int ns__udp_push_pending(struct ns_sock *sk);
+/* Drops a corked datagram; under sk->mu. */
+void ns__udp_flush_pending_locked(struct udp_sock *us);
 /* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
 int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt);
