@@ -139,8 +139,19 @@ static void count_out(struct ns_stack *stk, uint8_t type)
 	}
 }
 
+static int xmit_opts(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+		     uint32_t rest, const uint8_t *body, size_t len, uint8_t tos,
+		     const uint8_t *opts, uint32_t optlen);
+
 int ns__icmp4_xmit(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
 		   uint32_t rest, const uint8_t *body, size_t len, uint8_t tos)
+{
+	return xmit_opts(stk, src, dst, type, code, rest, body, len, tos, NULL, 0);
+}
+
+static int xmit_opts(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+		     uint32_t rest, const uint8_t *body, size_t len, uint8_t tos,
+		     const uint8_t *opts, uint32_t optlen)
 {
 	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(stk), NS_PKT_TX_HEADROOM, NS_ICMP_HLEN + len);
 	if (!pkt) {
@@ -166,7 +177,7 @@ int ns__icmp4_xmit(struct ns_stack *stk, uint32_t src, uint32_t dst, uint8_t typ
 	tx.tos = tos;
 	tx.pmtudisc = NS_IP_PMTUDISC_DONT;  /* Linux's ICMP socket: no DF */
 	count_out(stk, type);
-	int err = ns__ipv4_output(stk, pkt, &tx);
+	int err = ns__ipv4_output_opts(stk, pkt, &tx, opts, optlen);
 	if (err < 0)
 		NS_STAT_INC(stk, IcmpOutErrors);
 	return err;
@@ -256,12 +267,91 @@ static int err_of(uint8_t type, uint8_t code, bool *hard)
 	}
 }
 
+/* ---- options echoed in replies (RFC 1122 3.2.2.6, Linux ip_options_echo) -- */
+
+/* Time for a timestamp option: ms on the stack clock with the high bit set
+ * (RFC 791: not milliseconds since midnight UT). */
+static uint32_t opt_time(struct ns_stack *stk)
+{
+	return (uint32_t)((ns__now(stk) / NS_NSEC_PER_MSEC) % 86400000u) | 0x80000000u;
+}
+
+/* One hop of record route / timestamp processing on option o (length l):
+ * what Linux does once on receive and once more on sending the reply. */
+static void opt_hop(struct ns_stack *stk, uint8_t *o, uint32_t l, uint32_t me)
+{
+	uint32_t p = o[2];
+	if (o[0] == 7) {                        /* record route */
+		if (p + 3 <= l) {
+			ns_store_be32(o + p - 1, me);
+			o[2] = (uint8_t)(p + 4);
+		}
+		return;
+	}
+	uint8_t flags = o[3] & 0x0f, ovf = o[3] >> 4;
+	uint32_t need = flags == 0 ? 4 : 8;
+	if (p + need - 1 > l) {                 /* full: count the overflow */
+		if (flags != 3 && ovf < 15)
+			o[3] = (uint8_t)((o[3] & 0x0f) | ((ovf + 1) << 4));
+		return;
+	}
+	if (flags == 0) {
+		ns_store_be32(o + p - 1, opt_time(stk));
+	} else if (flags == 1) {
+		ns_store_be32(o + p - 1, me);
+		ns_store_be32(o + p + 3, opt_time(stk));
+	} else if (flags == 3) {
+		if (ns_load_be32(o + p - 1) != me)
+			return;                 /* prespecified for another host */
+		ns_store_be32(o + p + 3, opt_time(stk));
+	} else {
+		return;
+	}
+	o[2] = (uint8_t)(p + need);
+}
+
+/* Builds the reply's options from the request header h (ihl bytes): record
+ * route and timestamp copied and updated for receiving and for sending;
+ * nothing else is echoed.  Returns their length (padded to 4). */
+static uint32_t echo_options(struct ns_stack *stk, const uint8_t *h, uint32_t ihl, uint32_t me,
+			     uint8_t out[40])
+{
+	uint32_t n = 0;
+	for (uint32_t i = NS_IPV4_HLEN; i < ihl;) {
+		uint8_t t = h[i];
+		if (t == 0)
+			break;
+		if (t == 1) {
+			i++;
+			continue;
+		}
+		uint32_t l = h[i + 1];          /* bounds checked on receive */
+		if ((t == 7 || t == 68) && n + l <= 40) {
+			memcpy(out + n, h + i, l);
+			opt_hop(stk, out + n, l, me);
+			opt_hop(stk, out + n, l, me);
+			n += l;
+		}
+		i += l;
+	}
+	while (n % 4)
+		out[n++] = 0;
+	return n;
+}
+
 static void echo_reply(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
 {
 	const uint8_t *h = ns_pkt_data(pkt);
 	uint32_t len = ns_pkt_len(pkt);
-	ns__icmp4_xmit(stk, ns_addr_v4_u32(&m->dst), ns_addr_v4_u32(&m->src), NS_ICMP_ECHOREPLY, 0,
-		       ns_load_be32(h + 4), h + NS_ICMP_HLEN, len - NS_ICMP_HLEN, m->tos);
+	uint8_t opts[40];
+	uint32_t optlen = 0;
+	const uint8_t *ip = pkt->head + m->l3_off;
+	uint32_t ihl = ns_ip4_ihl(ip);
+	if (ihl > NS_IPV4_HLEN)
+		optlen = echo_options(stk, ip, ihl, ns_addr_v4_u32(&m->dst), opts);
+	xmit_opts(stk, ns_addr_v4_u32(&m->dst), ns_addr_v4_u32(&m->src), NS_ICMP_ECHOREPLY, 0,
+		  ns_load_be32(h + 4), h + NS_ICMP_HLEN, len - NS_ICMP_HLEN, m->tos,
+		  optlen ? opts : NULL, optlen);
 }
 
 /* Timestamp reply (RFC 792): originate copied; receive and transmit are

@@ -83,7 +83,8 @@ static int options_check(const uint8_t *h, int ihl, int *pp, bool *srr)
 				*pp = i + 1;
 				return -1;
 			}
-			if (h[i + 2] < 4) {
+			/* the pointer: at least 4, and a slot must fit whole */
+			if (h[i + 2] < 4 || (h[i + 2] <= olen && h[i + 2] + 3 > olen)) {
 				*pp = i + 2;
 				return -1;
 			}
@@ -102,6 +103,19 @@ static int options_check(const uint8_t *h, int ihl, int *pp, bool *srr)
 			}
 			if (h[i + 2] < 5) {
 				*pp = i + 2;
+				return -1;
+			}
+			if (h[i + 2] <= olen) {         /* room left: the flags must fit it */
+				int fl = h[i + 3] & 0x0f;
+				int need = fl == 0 ? 3 : 7;
+				if (fl != 0 && fl != 1 && fl != 3)
+					break;          /* unknown flags: ignored on receive (Linux) */
+				if (h[i + 2] + need > olen) {
+					*pp = i + 2;
+					return -1;
+				}
+			} else if ((h[i + 3] & 0x0f) != 3 && (h[i + 3] >> 4) == 15) {
+				*pp = i + 3;            /* overflow counter would wrap */
 				return -1;
 			}
 			break;

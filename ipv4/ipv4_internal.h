@@ -117,6 +117,9 @@ void ns__ipv4_local_enqueue(struct ns_stack *stk, struct ns_nic *nic, struct ns_
 /* Fills header fields and checksum at h (hlen 20). */
 void ns__ipv4_build_hdr(uint8_t *h, uint16_t totlen, uint16_t id, uint16_t frag, uint8_t ttl,
 			uint8_t tos, uint8_t proto, uint32_t src, uint32_t dst);
+/* ns__ipv4_output with IP options (optlen a multiple of 4, at most 40). */
+int ns__ipv4_output_opts(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx,
+			 const uint8_t *opts, uint32_t optlen);
 /* Completes an NS_CSUM_PARTIAL checksum in software (data at the L4 header,
  * csum_off from it). */
 void ns__ipv4_csum_finish(struct ns_pkt *pkt);

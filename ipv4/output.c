@@ -181,30 +181,61 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 
 struct out_ctx {
 	struct ns_nic *nic;
+	const uint8_t *opts;            /* IP options (a multiple of 4 bytes) or NULL */
+	uint32_t optlen;
 	bool local;
 	bool bcast;                     /* limited or directed broadcast */
 	uint32_t src, dst, nexthop;
 	uint8_t ttl, tos, proto;
 };
 
+/* Writes the header at h: hlen = 20 + optlen; `first`: a first (or only)
+ * fragment, else options not marked "copy" become NOPs (Linux
+ * ip_options_fragment, RFC 791 3.1). */
+static void build_hdr(uint8_t *h, const struct out_ctx *c, uint16_t totlen, uint16_t id,
+		      uint16_t frag, bool first)
+{
+	ns__ipv4_build_hdr(h, totlen, id, frag, c->ttl, c->tos, c->proto, c->src, c->dst);
+	if (!c->optlen)
+		return;
+	uint32_t hlen = NS_IPV4_HLEN + c->optlen;
+	h[0] = (uint8_t)(0x40 | (hlen / 4));
+	memcpy(h + NS_IPV4_HLEN, c->opts, c->optlen);
+	for (uint32_t i = NS_IPV4_HLEN; !first && i < hlen;) {
+		uint8_t t = h[i];
+		if (t == 0)
+			break;
+		if (t == 1 || i + 1 >= hlen) {
+			i++;
+			continue;
+		}
+		uint32_t l = h[i + 1] < 2 ? 2 : h[i + 1];
+		if (!(t & 0x80))
+			memset(h + i, 1, NS_MIN(l, hlen - i));
+		i += l;
+	}
+	h[10] = h[11] = 0;
+	ns_store_be16(h + 10, ns_csum_fold(ns_csum_partial(h, hlen, 0)));
+}
+
 /* Pushes the header and sends one datagram (data at L4).  Consumes pkt. */
 static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt *pkt, bool df)
 {
 	uint32_t l4len = ns_pkt_len(pkt);
-	uint8_t *h = ns_pkt_push(pkt, NS_IPV4_HLEN);
+	uint32_t hlen = NS_IPV4_HLEN + c->optlen;
+	uint8_t *h = ns_pkt_push(pkt, hlen);
 	if (!h) {
-		struct ns_pkt *cp = ns_pkt_copy(pkt, NS_PKT_HEADROOM + NS_IPV4_HLEN);
+		struct ns_pkt *cp = ns_pkt_copy(pkt, NS_PKT_HEADROOM + hlen);
 		ns_pkt_unref(pkt);
 		if (!cp) {
 			NS_STAT_INC(stk, IpOutDiscards);
 			return -NS_ENOBUFS;
 		}
 		pkt = cp;
-		h = ns_pkt_push(pkt, NS_IPV4_HLEN);
+		h = ns_pkt_push(pkt, hlen);
 	}
 	uint16_t id = ns__ipv4_next_id(stk, c->src, c->dst, c->proto);
-	ns__ipv4_build_hdr(h, (uint16_t)(l4len + NS_IPV4_HLEN), id, df ? NS_IP_DF : 0, c->ttl,
-			   c->tos, c->proto, c->src, c->dst);
+	build_hdr(h, c, (uint16_t)(l4len + hlen), id, df ? NS_IP_DF : 0, true);
 	if (c->local) {
 		ns__ipv4_local_enqueue(stk, c->nic, pkt);
 		return 0;
@@ -225,8 +256,9 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 {
 	ns__ipv4_csum_finish(pkt);
 	uint32_t l4len = ns_pkt_len(pkt);
-	uint32_t per = (mtu - NS_IPV4_HLEN) & ~7u;
-	if (mtu < NS_IPV4_HLEN + 8 || per < 8) {
+	uint32_t hlen = NS_IPV4_HLEN + c->optlen;
+	uint32_t per = mtu > hlen ? (mtu - hlen) & ~7u : 0;
+	if (per < 8) {
 		NS_STAT_INC(stk, IpFragFails);
 		ns_pkt_unref(pkt);
 		return -NS_EMSGSIZE;
@@ -238,7 +270,7 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t off = i * per;
 		uint32_t fl = NS_MIN(per, l4len - off);
-		struct ns_pkt *f = ns_pkt_alloc(pkt->pool, NS_PKT_HEADROOM + NS_IPV4_HLEN, fl);
+		struct ns_pkt *f = ns_pkt_alloc(pkt->pool, NS_PKT_HEADROOM + hlen, fl);
 		if (!f) {
 			ns_pkt_unref_chain(head);
 			ns_pkt_unref(pkt);
@@ -247,10 +279,9 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 			return -NS_ENOBUFS;
 		}
 		memcpy(ns_pkt_data(f), src + off, fl);
-		uint8_t *h = ns_pkt_push(f, NS_IPV4_HLEN);
+		uint8_t *h = ns_pkt_push(f, hlen);
 		uint16_t frag = (uint16_t)((off / 8) | (i + 1 < n ? NS_IP_MF : 0));
-		ns__ipv4_build_hdr(h, (uint16_t)(fl + NS_IPV4_HLEN), id, frag, c->ttl, c->tos,
-				   c->proto, c->src, c->dst);
+		build_hdr(h, c, (uint16_t)(fl + hlen), id, frag, i == 0);
 		*tailp = f;
 		tailp = &f->next;
 	}
@@ -351,7 +382,13 @@ static int route(struct ns_stack *stk, const struct ns_ip_tx *tx, struct out_ctx
 
 int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx)
 {
-	if (tx->dst.family != NS_AF_INET) {
+	return ns__ipv4_output_opts(stk, pkt, tx, NULL, 0);
+}
+
+int ns__ipv4_output_opts(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx,
+			 const uint8_t *opts, uint32_t optlen)
+{
+	if (tx->dst.family != NS_AF_INET || optlen > NS_IPV4_MAX_HLEN - NS_IPV4_HLEN || optlen % 4) {
 		ns_pkt_unref(pkt);
 		return -NS_EAFNOSUPPORT;
 	}
@@ -378,19 +415,22 @@ int ns__ipv4_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 	}
 	c.proto = tx->proto;
 	c.tos = tx->tos;
+	c.opts = opts;
+	c.optlen = opts ? optlen : 0;
 	if (tx->ttl > 0)
 		c.ttl = (uint8_t)NS_MIN(tx->ttl, 255);
 	else
 		c.ttl = ns_ip4_is_mcast(c.dst) ? 1 : NS_IPV4_DEFAULT_TTL;
 	uint32_t l4len = ns_pkt_len(pkt);
-	if (l4len + NS_IPV4_HLEN > NS_IPV4_MAX_LEN) {
+	uint32_t hlen = NS_IPV4_HLEN + c.optlen;
+	if (l4len + hlen > NS_IPV4_MAX_LEN) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);
 		return -NS_EMSGSIZE;
 	}
 	/* GSO packets are never fragmented: ns__nic_write segments them */
 	bool gso = pkt->gso_type != NS_GSO_NONE;
-	if (l4len + NS_IPV4_HLEN <= (uint32_t)mtu || gso || c.local) {
+	if (l4len + hlen <= (uint32_t)mtu || gso || c.local) {
 		bool df = gso || tx->pmtudisc == NS_IP_PMTUDISC_DO ||
 			  tx->pmtudisc == NS_IP_PMTUDISC_PROBE ||
 			  (tx->pmtudisc == NS_IP_PMTUDISC_WANT && !locked);

@@ -254,7 +254,9 @@ struct ns_link *ns_link_tap_open(const char *name, const uint8_t mac[6],
 	t->l.ops = &tap_ops;
 	t->l.mtu = o && o->mtu ? o->mtu : 1500;
 	t->l.max_header_len = NS_ETH_HLEN;
-	t->frame_max = t->l.mtu + NS_ETH_HLEN + 4;
+	/* at least a full 1500-byte frame, whatever MTU the stack was given,
+	 * so a larger kernel-side MTU does not truncate frames */
+	t->frame_max = (t->l.mtu > 1500 ? t->l.mtu : 1500) + NS_ETH_HLEN + 4;
 	if (mac)
 		memcpy(t->l.mac, mac, 6);
 	snprintf(t->l.name, sizeof(t->l.name), "%s", name);

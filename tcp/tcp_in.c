@@ -213,7 +213,9 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 	c->snd_una = c->snd_nxt = c->iss;
 	c->write_seq = c->iss + 1;
 	c->snd_sml = c->iss;
-	tcp_sync_mss(c, ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic));
+	uint32_t pmtu = ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic);
+	tcp_advmss_for(c, pmtu);
+	tcp_sync_mss(c, pmtu);
 	tcp_select_initial_window(c);
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;

@@ -400,6 +400,7 @@ void tcp_inherit_port(struct tcp_ep *child);
 void tcp_send_cookie_synack(struct tcp_ep *lep, struct tcp_seg *seg);
 void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_syncookie_opts *co);
 void tcp_child_abort_unqueued(struct tcp_ep *c);
+void tcp_advmss_for(struct tcp_ep *ep, uint32_t pmtu);
 void tcp_listen_release_public(struct tcp_ep *lep);
 struct ns_sock *tcp_create_child(struct tcp_ep *lep);
 void tcp_child_to_accept_queue(struct tcp_ep *child);

@@ -202,6 +202,38 @@ void tcp_xmit_recovery(struct tcp_ep *ep)
 		tcp_push(ep, false);
 		return;
 	}
+	/* segments RACK found lost first, retransmissions included (RFC 8985 6.3:
+	 * a lost retransmission is repaired without waiting for the RTO) */
+	for (uint32_t i = 0; i < ep->txr_n && budget > 0; i++) {
+		struct tcp_txrec *r = tcp_txr_get(ep, i);
+		if (!(r->flags & NS_RACK_SEG_LOST))
+			continue;
+		uint32_t seq = ns_seq_max(r->seq, ep->snd_una);
+		bool done = true;
+		while (ns_seq_lt(seq, r->end)) {
+			uint32_t end = ns_seq_min(seq + mss, r->end);
+			if (ns_sack_sb_is_sacked(&ep->sb, seq, end)) {
+				seq = end;
+				continue;
+			}
+			if (budget-- <= 0 || tcp_packets_in_flight(ep) >= ep->cc.cwnd) {
+				done = false;
+				break;
+			}
+			int n = tcp_retransmit_seq(ep, seq, end - seq);
+			if (n <= 0) {
+				done = n == 0;
+				break;
+			}
+			seq += (uint32_t)n;
+		}
+		if (!done)
+			break;
+		r = tcp_txr_get(ep, i);   /* the ring may not move here, but be safe */
+		r->flags &= (uint8_t)~NS_RACK_SEG_LOST;
+		if (ep->lost_out)
+			ep->lost_out--;
+	}
 	while (budget-- > 0 && tcp_packets_in_flight(ep) < ep->cc.cwnd) {
 		uint32_t data_end = ep->fin_queued ? ep->fin_seq : ep->write_seq;
 		uint32_t wnd_end = ep->snd_una + ep->snd_wnd;
@@ -247,7 +279,6 @@ void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const 
 		}
 	}
 	uint32_t newly_lost = rack_detect(ep);
-	uint32_t newly_sacked_segs = (u->newly_sacked + mss - 1) / mss;
 	switch (ep->cc.ca_state) {
 	case NS_TCP_CA_OPEN:
 	case NS_TCP_CA_DISORDER: {
@@ -281,8 +312,14 @@ void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const 
 			exit_recovery(ep);
 			break;
 		}
-		ns_tcp_cc_prr_ack(&ep->cc, newly_acked_segs + newly_sacked_segs, newly_lost, advanced,
-				  tcp_packets_in_flight(ep));
+		{
+			/* delivered once per ACK (Linux newly_acked_sacked): SACKed bytes
+			 * that are now cumulatively ACKed do not count twice; a Reno dupack
+			 * stands for one segment that left the network */
+			uint32_t delivered = ep->sack_ok ? (u->delivered + mss - 1) / mss
+							 : newly_acked_segs + (dupack ? 1 : 0);
+			ns_tcp_cc_prr_ack(&ep->cc, delivered, newly_lost, advanced, tcp_packets_in_flight(ep));
+		}
 		if (!ep->sack_ok && advanced) {
 			/* RFC 6582 partial ACK: retransmit the next hole */
 			tcp_retransmit_seq(ep, ep->snd_una, 0);

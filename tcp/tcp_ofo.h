@@ -13,8 +13,8 @@
  * recorded with NS_OFO_PKT_FIN in pkt->flags (it occupies one sequence
  * number after the payload).  The queue links packets through pkt->next.
  * Insert consumes the packet; pop hands one back to the caller.
- * Stats (TcpExtTCPOFOQueue, TCPOFODrop, TCPOFOMerge, TCPDSACKOfoSent) are
- * counted on stk when it is not NULL.  No locking.
+ * Stats (TcpExtTCPOFOQueue, TCPOFODrop, TCPOFOMerge, TCPDSACKOfoSent,
+ * TCPRcvCoalesce) are counted on stk when it is not NULL.  No locking.
  */
 #ifndef NS_TCP_OFO_H
 #define NS_TCP_OFO_H

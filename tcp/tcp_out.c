@@ -373,7 +373,8 @@ static int tcp_finish_and_send(struct ns_stack *stk, struct ns_pkt *pkt, const s
 		ns_store_be16(h + 16, ns_csum_fold(ns_csum_partial(h, len, sum)));
 	}
 	pkt->l4 = pkt->data;
-	NS_STAT_INC(stk, TcpOutSegs);
+	/* Linux counts what reaches the wire: every segment of a GSO packet */
+	NS_STAT_ADD(stk, TcpOutSegs, pkt->gso_size ? (len - hl + pkt->gso_size - 1) / pkt->gso_size : 1);
 	if (flags & TCPF_RST)
 		NS_STAT_INC(stk, TcpOutRsts);
 	return ns__ip_output(stk, pkt, tx);
@@ -445,9 +446,10 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	int err = tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ep->rcv_nxt, flags, win, &o,
 				      len > 0, urg);
 	ack_sent(ep);
-	ep->segs_out++;
+	uint32_t nsegs = len > mss ? (len + mss - 1) / mss : 1;
+	ep->segs_out += nsegs;
 	if (len) {
-		ep->data_segs_out++;
+		ep->data_segs_out += nsegs;
 		if (rtx) {
 			ep->bytes_retrans += len;
 		} else {
@@ -612,7 +614,6 @@ int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
 		struct tcp_txrec *r = txr_at(ep, (uint32_t)i);
 		r->xmit_us = now_us(ep);
 		r->flags |= NS_RACK_SEG_RETRANS;
-		r->flags &= (uint8_t)~NS_RACK_SEG_LOST;
 	}
 	ns_sack_sb_retransmitted(&ep->sb, seq, end);
 	ep->total_retrans++;
@@ -654,7 +655,9 @@ static void syn_opts(struct tcp_ep *ep, struct ns_tcp_opts *o, bool synack)
 /* Linux tcp_select_initial_window(): the window in our SYN / SYN-ACK and its scale. */
 void tcp_select_initial_window(struct tcp_ep *ep)
 {
-	uint32_t mss = ep->advmss;
+	/* a SYN-ACK rounds to the MSS less the timestamps it agreed to; a SYN
+	 * does not know yet (Linux tcp_openreq_init_rwin / tcp_connect_init) */
+	uint32_t mss = ep->advmss - (ep->state != TCP_SYN_SENT && ep->ts_ok ? NS_TCPOLEN_TS_ALIGNED : 0);
 	uint32_t space = rcv_full_space(ep);
 	if (space > mss)
 		space = (space / mss) * mss;

@@ -108,7 +108,7 @@ void ns_sack_sb_mark_lost(struct ns_sack_sb *sb, uint32_t end);
 bool ns_sack_sb_is_lost(const struct ns_sack_sb *sb, uint32_t seq);
 /* RFC 6675 §4 pipe, in bytes, over [snd_una, snd_max). */
 uint32_t ns_sack_sb_pipe(const struct ns_sack_sb *sb);
-/* Segments (rounded up) the receiver still holds nowhere, for TCP_INFO tcpi_lost estimate. */
+/* Bytes deemed lost (IsLost holes and loss marks), for TCP_INFO tcpi_lost (divide by MSS, round up). */
 uint32_t ns_sack_sb_lost_bytes(const struct ns_sack_sb *sb);
 
 /* RFC 6675 §5 step 4: loss recovery begins; RecoveryPoint = HighData, HighRxt = HighACK. */

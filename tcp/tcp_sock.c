@@ -146,7 +146,7 @@ void tcp_child_abort_unqueued(struct tcp_ep *c)
 	ns__sock_put(c->sk);   /* the creation reference; destroy drops the parent's */
 }
 
-static void advmss_for(struct tcp_ep *ep, uint32_t pmtu)
+void tcp_advmss_for(struct tcp_ep *ep, uint32_t pmtu)
 {
 	uint32_t mss = pmtu - (ep->raddr.family == NS_AF_INET6 ? 40 : 20) - TCP_HLEN;
 	if (ep->user_mss && mss > ep->user_mss)
@@ -177,11 +177,11 @@ void tcp_send_cookie_synack(struct tcp_ep *lep, struct tcp_seg *seg)
 	uint16_t peer_mss = ns_tcp_opts_has(o, NS_TCP_OPT_F_MSS) ? o->mss : TCP_MSS_DEFAULT;
 	uint16_t mss_enc;
 	t->iss = ns_syncookie_make(&lep->tcp->sec, &tu, seg->seq, peer_mss, ns__now(stk), &mss_enc);
-	advmss_for(t, ns__ip_path_mtu(stk, &t->raddr, lep->sk->bound_nic));
-	tcp_select_initial_window(t);
+	tcp_advmss_for(t, ns__ip_path_mtu(stk, &t->raddr, lep->sk->bound_nic));
 	t->ws_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_WSCALE);
 	t->sack_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_SACK_PERM);
 	t->ts_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_TS);
+	tcp_select_initial_window(t);
 	if (!t->ws_ok)
 		t->rcv_wscale = 0;
 	if (t->ts_ok) {
@@ -235,7 +235,7 @@ void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_s
 	c->sack_ok = co->sack_ok;
 	c->ws_ok = co->wscale_ok;
 	c->snd_wscale = co->wscale_ok ? co->snd_wscale : 0;
-	advmss_for(c, ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic));
+	tcp_advmss_for(c, ns__ip_path_mtu(stk, &c->raddr, csk->bound_nic));
 	tcp_select_initial_window(c);
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
@@ -656,7 +656,7 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 	ep->snd_wnd = 0;
 	ep->mss_clamp = 0;
 	ep->pmtu = pmtu;
-	advmss_for(ep, pmtu);
+	tcp_advmss_for(ep, pmtu);
 	tcp_select_initial_window(ep);
 	tcp_sync_mss(ep, pmtu);
 	ep->ts_ok = true;   /* for the MSS computation until the SYN-ACK says otherwise */

@@ -68,6 +68,13 @@ struct udp_err {
 };
 #define UDP_ERRQ_MAX 64
 
+/* Everything a send decided under the lock (also kept for a corked datagram). */
+struct send_plan {
+	struct ns_ip_tx tx;
+	uint16_t sport, dport;
+	bool recverr;
+};
+
 struct udp_sock {
 	struct ns_sock *sk;
 	struct rcu_head rcu;
@@ -87,12 +94,18 @@ struct udp_sock {
 	uint32_t rq_count;
 	struct udp_err *eq_head, *eq_tail;  /* error queue (IP_RECVERR) */
 	uint32_t eq_count;
+	/* corking (UDP_CORK, MSG_MORE): one datagram being built */
+	bool cork_flag;                 /* UDP_CORK */
+	bool pending;
+	struct send_plan cork_plan;
+	uint8_t *cork_buf;
+	size_t cork_len;
 	/* IP / IPv6 options */
 	int ttl;                        /* IP_TTL, -1: default */
 	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
 	uint8_t tos, tclass;
 	uint8_t pmtudisc;
-	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6;
+	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6, recvhoplimit6, recvtclass6;
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -137,6 +150,10 @@ int ns__udp_cmsg_send(struct ns_sock *sk, const struct msghdr *m, const struct n
 
 /* udp_out.c */
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
+/* Sends the corked datagram (UDP_CORK cleared); takes and releases sk->mu. */
+int ns__udp_push_pending(struct ns_sock *sk);
+/* Drops a corked datagram; under sk->mu. */
+void ns__udp_flush_pending_locked(struct udp_sock *us);
 /* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
 int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt);
@@ -145,6 +162,33 @@ int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_add
 static inline bool udp_addr_is_mcast(const struct ns_addr *a)
 {
 	return a->family == NS_AF_INET ? (a->b[0] & 0xf0) == 0xe0 : a->b[0] == 0xff;
+}
+/* IPv6 link-local unicast and link/interface-local multicast need an interface. */
+static inline bool udp_needs_scope(const struct ns_addr *a)
+{
+	if (a->family != NS_AF_INET6)
+		return false;
+	if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+		return true;
+	return a->b[0] == 0xff && (a->b[1] & 0x0f) <= 2;
+}
+/* sin6_scope_id of a caller's sockaddr_in6 (0 when absent). */
+static inline uint32_t udp_sa_scope(const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in6 s6;
+	if (!sa || len < sizeof(s6) || ((const struct sockaddr_in6 *)(const void *)sa)->sin6_family != NS_AF_INET6)
+		return 0;
+	memcpy(&s6, sa, sizeof(s6));
+	return s6.sin6_scope_id;
+}
+/* Sets sin6_scope_id in a filled sockaddr_in6 for addresses that need one. */
+static inline void udp_sa_set_scope(struct sockaddr *sa, socklen_t len, const struct ns_addr *a,
+				    int nic)
+{
+	if (!sa || len < sizeof(struct sockaddr_in6) || !udp_needs_scope(a))
+		return;
+	uint32_t id = (uint32_t)nic;
+	memcpy((uint8_t *)sa + offsetof(struct sockaddr_in6, sin6_scope_id), &id, sizeof(id));
 }
 static inline void udp_addr_any(struct ns_addr *a, int family)
 {

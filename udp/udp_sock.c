@@ -11,10 +11,13 @@
 #define NS_SIN_LEN 16
 #define NS_SIN6_LEN 24
 #define NS_SOL_UDP 17
+#define NS_UDP_CORK 1
 #define NS_IP_RECVTOS 13
 #define NS_IPV6_RECVERR 25
 #define NS_IPV6_MTU_DISCOVER 23
 #define NS_IP_PMTUDISC_OMIT 5
+#define NS_IPV6_RECVHOPLIMIT 51
+#define NS_IPV6_RECVTCLASS 66
 #define LOOPBACK_DEFAULT_TTL 64
 
 static int family_of(const struct sockaddr *a)
@@ -59,22 +62,30 @@ static int check_local4(struct ns_stack *stk, const struct ns_addr *a, bool *bca
 	return -NS_EADDRNOTAVAIL;
 }
 
-static int check_local6(struct ns_stack *stk, const struct ns_addr *a, const struct sockaddr *sa,
+/* Linux __inet6_bind address checks; a scoped address binds the socket to
+ * the interface named by sin6_scope_id (kept even when the bind fails). */
+static int check_local6(struct ns_sock *sk, const struct ns_addr *a, const struct sockaddr *sa,
 			socklen_t len, bool *mcast)
 {
 	*mcast = udp_addr_is_mcast(a);
-	if (ns_addr_is_any(a) || *mcast)
+	if (ns_addr_is_any(a))
 		return 0;
-	bool ll = a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
-	if (ll) {
-		struct sockaddr_in6 s6;
-		memset(&s6, 0, sizeof(s6));
-		memcpy(&s6, sa, NS_MIN((size_t)len, sizeof(s6)));
-		if (len < sizeof(s6) || !s6.sin6_scope_id)
+	if (udp_needs_scope(a)) {
+		uint32_t scope = udp_sa_scope(sa, len);
+		if (scope)
+			sk->bound_nic = (int)scope;
+		if (!sk->bound_nic)
 			return -NS_EINVAL;      /* a link-local bind needs an interface */
+		if (!ns__nic_get(sk->stk, sk->bound_nic))
+			return -NS_ENODEV;
 	}
+	if (*mcast)
+		return 0;
 	uint32_t fl = 0;
-	if (!ns__addr_local(stk, a, &fl) || (fl & (NS_IFA_TENTATIVE | NS_IFA_DUPLICATE)))
+	struct ns_nic *nic = ns__addr_local(sk->stk, a, &fl);
+	if (!nic || (fl & (NS_IFA_TENTATIVE | NS_IFA_DUPLICATE)))
+		return -NS_EADDRNOTAVAIL;
+	if (udp_needs_scope(a) && nic->id != sk->bound_nic)
 		return -NS_EADDRNOTAVAIL;
 	return 0;
 }
@@ -130,7 +141,7 @@ static int bind6(struct ns_sock *sk, const struct sockaddr *a, socklen_t len)
 	else if (addr.family == NS_AF_INET)
 		err = sk->v6only ? -NS_EINVAL : check_local4(sk->stk, &addr, &special);
 	else
-		err = check_local6(sk->stk, &addr, a, len, &special);
+		err = check_local6(sk, &addr, a, len, &special);
 	if (!err) {
 		if (addr.family == NS_AF_INET6 && !ns_addr_is_any(&addr))
 			sk->v6only = true;      /* Linux: a specific v6 address is v6-only */
@@ -222,6 +233,16 @@ static int parse_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t
 	int err = ns__sockaddr_parse(a, len, NS_AF_INET6, dst, port);
 	if (err == 0 && dst->family == NS_AF_INET && sk->v6only)
 		return -NS_ENETUNREACH;
+	if (err == 0 && udp_needs_scope(dst)) {
+		/* Linux: the scope id binds the socket; no interface is EINVAL */
+		uint32_t scope = udp_sa_scope(a, len);
+		if (scope && sk->bound_nic && (int)scope != sk->bound_nic)
+			return -NS_EINVAL;
+		if (scope)
+			sk->bound_nic = (int)scope;
+		if (!sk->bound_nic)
+			return -NS_EINVAL;
+	}
 	return err;
 }
 
@@ -269,11 +290,14 @@ static int udp_getname(struct ns_sock *sk, struct sockaddr *a, socklen_t *len, b
 	if (peer) {
 		if (!us->connected || !us->rport)
 			err = -NS_ENOTCONN;
-		else
+		else {
 			*len = ns__sockaddr_fill(a, *len, sk->domain, &us->raddr, us->rport);
+			udp_sa_set_scope(a, *len, &us->raddr, sk->bound_nic);
+		}
 	} else {
 		const struct ns_addr *l = ns_addr_is_any(&us->laddr) ? &us->saddr : &us->laddr;
 		*len = ns__sockaddr_fill(a, *len, sk->domain, l, us->lport);
+		udp_sa_set_scope(a, *len, l, sk->bound_nic);
 	}
 	pthread_mutex_unlock(&sk->mu);
 	return err;
@@ -350,6 +374,7 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
+		     name == NS_IPV6_RECVHOPLIMIT || name == NS_IPV6_RECVTCLASS ||
 		     name == NS_IPV6_UNICAST_HOPS || name == NS_IPV6_TCLASS ||
 		     name == NS_IPV6_RECVERR || name == NS_IPV6_MTU_DISCOVER;
 	if (!known)
@@ -363,6 +388,8 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		sk->v6only = val != 0;
 		return 0;
 	case NS_IPV6_RECVPKTINFO: us->recvpktinfo6 = val != 0; return 0;
+	case NS_IPV6_RECVHOPLIMIT: us->recvhoplimit6 = val != 0; return 0;
+	case NS_IPV6_RECVTCLASS: us->recvtclass6 = val != 0; return 0;
 	case NS_IPV6_RECVERR:
 		us->recverr = val != 0;
 		if (!us->recverr)
@@ -392,6 +419,8 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 	switch (name) {
 	case NS_IPV6_V6ONLY: *val = sk->v6only; return 0;
 	case NS_IPV6_RECVPKTINFO: *val = us->recvpktinfo6; return 0;
+	case NS_IPV6_RECVHOPLIMIT: *val = us->recvhoplimit6; return 0;
+	case NS_IPV6_RECVTCLASS: *val = us->recvtclass6; return 0;
 	case NS_IPV6_RECVERR: *val = us->recverr; return 0;
 	case NS_IPV6_UNICAST_HOPS: *val = us->hops < 0 ? LOOPBACK_DEFAULT_TTL : us->hops; return 0;
 	case NS_IPV6_TCLASS: *val = us->tclass; return 0;
@@ -411,8 +440,22 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 		pthread_mutex_unlock(&sk->mu);
 		return 0;
 	}
-	if (level == NS_SOL_UDP)
-		return len < sizeof(int) ? -NS_EINVAL : -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (len < sizeof(int))
+			return -NS_EINVAL;
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		int on;
+		memcpy(&on, v, sizeof(on));
+		if (!on) {
+			ns__udp_push_pending(sk);   /* Linux ignores the send result */
+			return 0;
+		}
+		pthread_mutex_lock(&sk->mu);
+		udp_sk(sk)->cork_flag = true;
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
 		return -NS_ENOPROTOOPT;
 	pthread_mutex_lock(&sk->mu);
@@ -423,8 +466,17 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 
 static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
-	if (level == NS_SOL_UDP)
-		return -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		pthread_mutex_lock(&sk->mu);
+		int on = udp_sk(sk)->cork_flag;
+		pthread_mutex_unlock(&sk->mu);
+		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(int));
+		memcpy(v, &on, n);
+		*len = n;
+		return 0;
+	}
 	/* Linux: ip_getsockopt answers EOPNOTSUPP for foreign levels,
 	 * ipv6_getsockopt ENOPROTOOPT. */
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
@@ -472,7 +524,9 @@ static int udp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 		v = ns__udp_next_len_locked(udp_sk(sk));
 		pthread_mutex_unlock(&sk->mu);
 	} else if (req == NS_SIOCOUTQ) {
-		v = 0;                          /* datagrams leave at once; nothing is held */
+		pthread_mutex_lock(&sk->mu);    /* only a corked datagram is held back */
+		v = (int)udp_sk(sk)->cork_len;
+		pthread_mutex_unlock(&sk->mu);
 	} else {
 		return -NS_ENOTTY;
 	}
@@ -489,6 +543,7 @@ static void udp_close(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
 
@@ -507,6 +562,7 @@ static void udp_destroy(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

@@ -187,7 +187,16 @@ static int respond(struct ns_stack *stk, int fd, const struct req *r, const atom
 				 sizeof(msg) - 1) < 0 ? -1 : close;
 	}
 	unsigned long long n;
-	const char *path = r->target;
+	/* absolute-form (RFC 9112 3.2.2) names the same resource; a query is ignored */
+	char path[256];
+	const char *t = r->target;
+	if (strncasecmp(t, "http://", 7) == 0) {
+		t = strchr(t + 7, '/');
+		if (!t)
+			t = "/";
+	}
+	snprintf(path, sizeof(path), "%s", t);
+	path[strcspn(path, "?#")] = 0;
 	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
 		return send_head(stk, fd, 200, "text/html; charset=utf-8", sizeof(page) - 1, close, ka10,
 				 stop, head ? NULL : page, sizeof(page) - 1) < 0 ? -1 : close;

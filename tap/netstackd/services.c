@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include "netstackd.h"
 #include "svc_util.h"
 
@@ -418,72 +416,16 @@ int nsd_services_live(struct nsd_services *s)
 	return n;
 }
 
-static const char *const tcp_states[] = {
-	"UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
-	"UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
-};
-
-static void fmt_name(struct ns_stack *stk, int fd, bool peer, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int r = peer ? ns_getpeername(stk, fd, (struct sockaddr *)&ss, &sl)
-		     : ns_getsockname(stk, fd, (struct sockaddr *)&ss, &sl);
-	char a[INET6_ADDRSTRLEN] = "*";
-	unsigned port = 0;
-	if (r == 0 && ss.ss_family == NS_AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		port = ntohs(in->sin_port);
-		snprintf(out, len, "%s:%u", a, port);
-	} else if (r == 0 && ss.ss_family == NS_AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		port = ntohs(in6->sin6_port);
-		snprintf(out, len, "[%s]:%u", a, port);
-	} else {
-		snprintf(out, len, "*:*");
-	}
-}
-
-/* One line as `ss -tani` would show it: state, queues, addresses, rtt, cwnd. */
-static void conn_line(struct ns_stack *stk, int fd, const char *svc, FILE *f)
-{
-	struct tcp_info ti;
-	uint8_t raw[256];
-	socklen_t il = sizeof(raw);
-	memset(raw, 0, sizeof(raw));
-	memset(&ti, 0, sizeof(ti));
-	if (ns_getsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_INFO, raw, &il) == 0)
-		memcpy(&ti, raw, il < sizeof(ti) ? il : sizeof(ti));
-	int inq = 0, outq = 0;
-	ns_ioctl(stk, fd, NS_SIOCINQ, &inq);
-	ns_ioctl(stk, fd, NS_SIOCOUTQ, &outq);
-	char local[64], peer[64];
-	fmt_name(stk, fd, false, local, sizeof(local));
-	fmt_name(stk, fd, true, peer, sizeof(peer));
-	const char *st = ti.tcpi_state < sizeof(tcp_states) / sizeof(tcp_states[0])
-				 ? tcp_states[ti.tcpi_state] : "UNKNOWN";
-	fprintf(f, "%-11s %-7d %-7d %-28s %-28s rtt:%.3f/%.3f cwnd:%u  %s\n", st, inq, outq, local, peer,
-		ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0, ti.tcpi_snd_cwnd, svc);
-}
-
 void nsd_services_report(struct nsd_services *s, FILE *f)
 {
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->mu);
-	fprintf(f, "services: %d sockets, %d connections open, %llu accepted\n", s->nsocks, s->conns,
-		(unsigned long long)s->accepted);
-	fprintf(f, "%-11s %-7s %-7s %-28s %-28s\n", "State", "Recv-Q", "Send-Q", "Local", "Peer");
-	for (int i = 0; i < s->nsocks; i++) {
-		int type = 0;
-		socklen_t tl = sizeof(type);
-		if (ns_getsockopt(s->stk, s->socks[i], NS_SOL_SOCKET, NS_SO_TYPE, &type, &tl) == 0 &&
-		    type == NS_SOCK_STREAM)
-			conn_line(s->stk, s->socks[i], "listener", f);
-	}
+	fprintf(f, "services: %d sockets, %d connections served now, %llu accepted\n", s->nsocks,
+		s->conns, (unsigned long long)s->accepted);
+	/* per service: which of the open connections it serves (the full TCP
+	 * table, orphans and TIME-WAIT included, follows from conns.c) */
 	for (struct conn_arg *c = s->live; c; c = c->next)
-		conn_line(s->stk, c->fd, c->name, f);
+		fprintf(f, "service %-8s fd %d\n", c->name, c->fd);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -8,18 +8,20 @@
 # (nsbench serve) in another, joined by a veth pair: the reference.
 # "tap" = netstackd on a tap with offloads (virtio-net header, TSO/GRO);
 # "tap-plain" = the same without offloads; "tap-mq2" = multi-queue tap with
-# --threads 2; "afpacket" = netstackd --packet on one end of a veth pair.
+# --threads 2; "afpacket" = netstackd --packet on one end of a veth pair
+# (TPACKET_V3 ring), "afpacket-v2" = the same with --packet-ring v2.
 #
 # Figures: stream kernel->stack and stack->kernel (Gbit/s, discard/chargen),
 # 1-byte request/response rate (echo), connect-request-close rate (echo),
 # HTTP requests/s (wrk), ping RTT, netstackd peak RSS; a ratio to the veth
-# reference for each.  Plus the timer-heap microbenchmark.
+# reference for each.  Plus the timer-heap microbenchmark and AF_PACKET
+# transmit with sendmmsg against a TPACKET_V2 TX ring.
 # Environment: BENCH_SECS (default 3) per measurement, BENCH_SCENARIOS
 # (default "tap tap-plain afpacket tap-mq2").  Benchmarks, never assertions.
 set -u
 B=${1:-build/normal}
 SECS=${BENCH_SECS:-3}
-SCEN=${BENCH_SCENARIOS-"tap tap-plain afpacket tap-mq2"}
+SCEN=${BENCH_SCENARIOS-"tap tap-plain afpacket afpacket-v2 tap-mq2"}
 ND=$B/netstackd
 BIN=$B/bench
 id=$$
@@ -32,6 +34,7 @@ cc -std=gnu11 -O2 -Wall -pthread tests/bench/nsbench.c -o "$BIN/nsbench" || exit
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -pthread -I. -Inetstack tests/bench/timer_bench.c \
 	"$B/libnetstack.a" -lurcu-bp -lurcu-cds -lpthread \
 	$(pkg-config --libs libnl-route-3.0 2>/dev/null) -lpcap -o "$BIN/timer_bench" || exit 1
+cc -std=gnu11 -O2 -Wall tests/bench/afp_tx_bench.c -o "$BIN/afp_tx_bench" || exit 1
 NSB=$(cd "$BIN" && pwd)/nsbench
 
 cleanup() {
@@ -123,17 +126,18 @@ run_tap() {  # label extra-args...
 	stop_nd
 }
 
-run_packet() {
-	c=nsbPc$id; s=nsbPs$id; mkns "$c"; mkns "$s"
+run_packet() {  # label extra-args...
+	label=$1; shift
+	c=nsbPc$label$id; s=nsbPs$label$id; mkns "$c"; mkns "$s"
 	ip link add vbp0-$id netns "$c" type veth peer name vbp1-$id netns "$s"
 	ip -n "$c" addr add 198.18.12.1/24 dev vbp0-$id; ip -n "$c" link set vbp0-$id up
 	ip netns exec "$s" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip -n "$s" link set vbp1-$id up
 	start_nd "$s" --packet vbp1-$id --mac 02:5e:ed:00:12:02 --ip4 198.18.12.2/24 "$@"
 	if wait_ping "$c" 198.18.12.2; then
-		echo "bench: measuring afpacket"
+		echo "bench: measuring $label"
 		measure "$c" 198.18.12.2; M_RSS=$(rss_of "$ND_PID")
-		record afpacket
+		record "$label"
 	fi
 	stop_nd
 }
@@ -143,12 +147,18 @@ for sc in $SCEN; do
 	tap) run_tap tap ;;
 	tap-plain) run_tap tap-plain --no-offload ;;
 	tap-mq2) run_tap tap-mq2 --threads 2 ;;
-	afpacket) run_packet ;;
+	afpacket) run_packet afpacket ;;
+	afpacket-v2) run_packet afpacket-v2 --packet-ring v2 ;;
 	esac
 done
 
 echo
 "$BIN/timer_bench"
+# AF_PACKET transmit: sendmmsg (used) against a TPACKET_V2 TX ring
+tn=nsbX$id; mkns "$tn"
+ip -n "$tn" link add vbx0 type veth peer name vbx1
+ip -n "$tn" link set vbx0 up; ip -n "$tn" link set vbx1 up
+ip netns exec "$tn" "$BIN/afp_tx_bench" vbx0
 echo
 echo "$results" | awk '
 NF == 0 { next }

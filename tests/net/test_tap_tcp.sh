@@ -65,6 +65,10 @@ for n in 0 1 1000 65536 1048577 104857600; do
 	got=$(in_ns timeout 120 curl -sS http://$STK/bytes/$n 2>>"$WORK/curl.log" | sha256sum | cut -d' ' -f1)
 	check "GET /bytes/$n: sha256 matches" [ "$want" = "$got" ]
 done
+got=$(in_ns timeout 5 curl -s "http://$STK/bytes/10?x=1")
+check "a query string is ignored" [ "$got" = abcdefghij ]
+printf 'GET http://x/bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | in_ns timeout 5 nc -q 3 $STK 80 >"$WORK/abs.out"
+check "absolute-form request target" sh -c "tail -c 3 '$WORK/abs.out' | grep -qx abc"
 code=$(in_ns timeout 5 curl -s -o /dev/null -w '%{http_code}' http://$STK/nope)
 check "GET /nope is 404" [ "$code" = 404 ]
 len=$(in_ns timeout 5 curl -sSI http://$STK/bytes/12345 | tr -d '\r' | awk -F': ' 'tolower($1) == "content-length" { print $2 }')
@@ -102,8 +106,9 @@ check "closed TCP port: connection refused" grep -qi refused "$WORK/rst.log"
 hold=$!
 sleep 1
 nsd_stat $NSD_PID "$OUT" TcpCurrEstab >/dev/null
-check "report lists the listener on port 80" grep -Eq "^LISTEN +0 +0 +0.0.0.0:80 " "$OUT"
-check "report lists the open echo connection" grep -Eq "^ESTAB .* $STK:7 +$HOST:[0-9]+ +rtt:.*echo" "$OUT"
+check "report lists the listener on port 80" grep -Eq "^LISTEN +[0-9]+ +[0-9]+ +0.0.0.0:80 " "$OUT"
+check "report lists the open echo connection" grep -Eq "^ESTAB .* $STK:7 +$HOST:[0-9]+ +rtt:" "$OUT"
+check "report says which service holds it" grep -Eq "^service echo " "$OUT"
 kill $hold 2>/dev/null
 wait $hold 2>/dev/null
 

@@ -235,6 +235,77 @@ static void test_options(void **state)
 	t4_fini(&c);
 }
 
+/* An echo request from the peer with the given options (padded to 4). */
+static size_t echo_with_opts(uint8_t *g, const uint8_t *opts, size_t olen)
+{
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	uint8_t f[256];
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_ECHO, 0, 1, "abcd", 4);
+	size_t pad = (olen + 3) & ~(size_t)3;
+	memcpy(g, f, 34);
+	memset(g + 34, 0, pad);
+	memcpy(g + 34, opts, olen);
+	memcpy(g + 34 + pad, f + 34, n - 34);
+	g[14] = (uint8_t)(0x40 | ((20 + pad) / 4));
+	ns_store_be16(g + 16, (uint16_t)(n - 14 + pad));
+	ns_test_fix_ipv4_csum(g);
+	return n + pad;
+}
+
+static void test_options_echoed(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	/* record route with the sender's address in it: ours goes in twice
+	 * (received, sent), like Linux */
+	uint8_t rr[39] = { 7, 39, 8, 0xc6, 0x12, 0, 2 };
+	uint8_t g[512];
+	size_t n = echo_with_opts(g, rr, sizeof(rr));
+	t4_inject(&c, g, n);
+	struct ns_test_parsed pp;
+	struct ns_pkt *p = t4_take(&c, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.icmp_type, NS_ICMP_ECHOREPLY);
+	assert_true(pp.ip_csum_ok);
+	assert_true(pp.l4_csum_ok);
+	assert_int_equal(pp.l3[0], 0x45 + 10);
+	const uint8_t *o = pp.l3 + 20;
+	assert_int_equal(o[0], 7);
+	assert_int_equal(o[1], 39);
+	assert_int_equal(o[2], 16);
+	assert_int_equal(ns_load_be32(o + 3), T4_PEER);
+	assert_int_equal(ns_load_be32(o + 7), T4_US);
+	assert_int_equal(ns_load_be32(o + 11), T4_US);
+	assert_int_equal(ns_load_be32(o + 15), 0);
+	assert_int_equal(pp.payload_len, 4);
+	ns_pkt_unref(p);
+	/* timestamps only, one slot left: one stamp, then the overflow counts */
+	uint8_t ts[12] = { 68, 12, 9, 0, 0, 0, 0, 1 };
+	n = echo_with_opts(g, ts, sizeof(ts));
+	t4_inject(&c, g, n);
+	p = t4_take(&c, &pp);
+	assert_non_null(p);
+	o = pp.l3 + 20;
+	assert_int_equal(o[0], 68);
+	assert_int_equal(o[2], 13);
+	assert_int_equal(o[3] >> 4, 1);
+	assert_true(ns_load_be32(o + 8) & 0x80000000u);
+	ns_pkt_unref(p);
+	/* a record route pointer into a partial slot: parameter problem */
+	uint8_t bad[7] = { 7, 7, 6, 0, 0, 0, 0 };
+	n = echo_with_opts(g, bad, sizeof(bad));
+	t4_inject(&c, g, n);
+	p = t4_take(&c, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.icmp_type, NS_ICMP_PARAMETERPROB);
+	assert_int_equal(pp.l4[4], 22);
+	ns_pkt_unref(p);
+	t4_fini(&c);
+}
+
 static void test_unknown_protocol(void **state)
 {
 	(void)state;
@@ -425,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_broadcast_echo_ignored),
 		cmocka_unit_test(test_bad_headers_counted),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_options_echoed),
 		cmocka_unit_test(test_unknown_protocol),
 		cmocka_unit_test(test_ping_pair),
 		cmocka_unit_test(test_ping_self),

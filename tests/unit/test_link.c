@@ -8,10 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <poll.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/time.h>
 #include <cmocka.h>
 #include "netstack/core.h"
 #include "link/link_internal.h"
@@ -675,6 +678,57 @@ static void test_harness_capture(void **state)
 	ns_test_stack_fini(&s);
 }
 
+/* Two full stacks in threaded mode over paired channels (real clock): UDP
+ * datagrams and replies cross through the channels' receive threads. */
+static void test_threaded_stacks_udp(void **state)
+{
+	(void)state;
+	static const uint8_t ma[6] = NS_TEST_MAC_A, mb[6] = NS_TEST_MAC_B;
+	struct ns_stack *a, *b;
+	assert_int_equal(ns_stack_create(NULL, &a), 0);
+	assert_int_equal(ns_stack_create(NULL, &b), 0);
+	struct ns_link *la = ns_link_channel_new(ma, 1500, 4096);
+	struct ns_link *lb = ns_link_channel_new(mb, 1500, 4096);
+	ns_link_channel_pair(la, lb);
+	int na = ns_nic_add(a, la, "eth0"), nb = ns_nic_add(b, lb, "eth0");
+	struct ns_addr aa = ns_test_addr("198.18.0.1"), ab = ns_test_addr("198.18.0.2");
+	assert_int_equal(ns_nic_addr_add(a, na, &aa, 24), 0);
+	assert_int_equal(ns_nic_addr_add(b, nb, &ab, 24), 0);
+	assert_int_equal(ns_stack_start(a), 0);
+	assert_int_equal(ns_stack_start(b), 0);
+	int sa = ns_socket(a, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	int sb = ns_socket(b, NS_AF_INET, NS_SOCK_DGRAM, 0);
+	assert_true(sa >= 0 && sb >= 0);
+	struct sockaddr_in to = { .sin_family = NS_AF_INET, .sin_port = htons(7000) };
+	memcpy(&to.sin_addr, ab.b, 4);
+	struct sockaddr_in any = { .sin_family = NS_AF_INET, .sin_port = htons(7000) };
+	assert_int_equal(ns_bind(b, sb, (struct sockaddr *)&any, sizeof(any)), 0);
+	struct timeval tv = { .tv_sec = 5 };
+	ns_setsockopt(a, sa, NS_SOL_SOCKET, NS_SO_RCVTIMEO, &tv, sizeof(tv));
+	ns_setsockopt(b, sb, NS_SOL_SOCKET, NS_SO_RCVTIMEO, &tv, sizeof(tv));
+	for (int i = 0; i < 200; i++) {
+		char msg[32], got[64];
+		int n = snprintf(msg, sizeof(msg), "datagram %d", i);
+		assert_int_equal(ns_sendto(a, sa, msg, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)), n);
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = ns_recvfrom(b, sb, got, sizeof(got), 0, (struct sockaddr *)&from, &fl);
+		assert_int_equal(r, n);
+		assert_memory_equal(got, msg, (size_t)n);
+		/* and back, to the sender's ephemeral port */
+		assert_int_equal(ns_sendto(b, sb, got, (size_t)r, 0, (struct sockaddr *)&from, fl), r);
+		assert_int_equal(ns_recv(a, sa, got, sizeof(got), 0), n);
+	}
+	ns_close(a, sa);
+	ns_close(b, sb);
+	ns_stack_stop(a);
+	ns_stack_stop(b);
+	assert_int_equal(ns_stack_live_pkts(a), 0);
+	assert_int_equal(ns_stack_live_pkts(b), 0);
+	ns_stack_destroy(a);
+	ns_stack_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_harness_pair),
 		cmocka_unit_test(test_harness_pair_impaired),
 		cmocka_unit_test(test_harness_capture),
+		cmocka_unit_test(test_threaded_stacks_udp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

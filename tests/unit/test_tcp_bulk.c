@@ -98,6 +98,17 @@ static void run_transfer(const struct ns_test_pair_opts *po, uint64_t total, uin
 			(unsigned long long)total);
 		fail();
 	}
+	if (getenv("NS_TEST_VERBOSE")) {
+		static const char *names[] = { "TcpOutSegs", "TcpRetransSegs", "TcpExtTCPTimeouts",
+			"TcpExtTCPSackRecovery", "TcpExtTCPFastRetrans", "TcpExtTCPLossProbes",
+			"TcpExtTCPDSACKRecv", "TcpExtTCPSACKReneging", "TcpInErrs", "TcpExtTCPLossProbeRecovery" };
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			uint64_t v = 0;
+			ns_stat_get(p.a.stk, names[i], &v);
+			fprintf(stderr, "  a %-28s %llu\n", names[i], (unsigned long long)v);
+		}
+		fprintf(stderr, "  virtual time %.1f s\n", (double)(ns_stack_now(p.a.stk) - NS_TEST_T0) / 1e9);
+	}
 	ns_close(p.a.stk, c);
 	ns_close(p.b.stk, acc.fd);
 	ns_close(p.b.stk, ls);

@@ -299,6 +299,60 @@ static void test_random_reassembly(void **state)
 	free(out);
 }
 
+/* Hostile segments: random overlaps, FINs in the middle, tiny budgets, prunes. */
+static void test_hostile_segments_keep_invariants(void **state)
+{
+	(void)state;
+	uint32_t x = 777;
+#define RND() (x = x * 1664525u + 1013904223u, x >> 3)
+	struct ns_ofo q;
+	ns_ofo_init(&q);
+	uint32_t rcv_nxt = 0xfffff000u;
+	for (int it = 0; it < 20000; it++) {
+		uint32_t seq = rcv_nxt + 1 + RND() % 60000;
+		uint32_t len = RND() % 1600;
+		bool fin = RND() % 10 == 0;
+		uint64_t budget = RND() % 4 == 0 ? RND() % 20000 : 1u << 20;
+		ns_ofo_insert(&q, NULL, mk(seq, len, RND() % 2 ? 0 : 1500, fin), rcv_nxt, budget);
+		if (RND() % 50 == 0) {
+			rcv_nxt += RND() % 3000;
+			struct ns_pkt *p;
+			while ((p = ns_ofo_pop(&q, rcv_nxt))) {
+				assert_int_equal(p->seq, rcv_nxt);
+				for (uint32_t i = 0; i < ns_pkt_len(p); i++)
+					assert_int_equal(ns_pkt_data(p)[i], byte_at(p->seq + i));
+				rcv_nxt += ns_pkt_len(p) + ((p->flags & NS_OFO_PKT_FIN) ? 1 : 0);
+				ns_pkt_unref(p);
+			}
+			ns_ofo_advance(&q, rcv_nxt);
+		}
+		if (RND() % 200 == 0)
+			ns_ofo_prune(&q, RND() % 100000);
+		uint32_t last = rcv_nxt, cnt = 0, bytes = 0;
+		uint64_t ts = 0;
+		for (struct ns_pkt *p = q.head; p; p = p->next) {
+			assert_true((int32_t)(p->seq - last) >= 0);
+			assert_true(ns_pkt_len(p) > 0 || (p->flags & NS_OFO_PKT_FIN));
+			last = p->seq + ns_pkt_len(p) + ((p->flags & NS_OFO_PKT_FIN) ? 1 : 0);
+			cnt++;
+			bytes += ns_pkt_len(p);
+			ts += p->truesize;
+			if (!p->next)
+				assert_ptr_equal(q.tail, p);
+		}
+		assert_int_equal(cnt, q.npkts);
+		assert_int_equal(bytes, q.bytes);
+		assert_int_equal(ts, q.truesize);
+		struct ns_tcp_sack_block b[4];
+		unsigned n = ns_ofo_sack_take(&q, b, 4);
+		for (unsigned i = 0; i < n; i++)
+			assert_true((int32_t)(b[i].end - b[i].start) > 0);
+	}
+#undef RND
+	ns_ofo_purge(&q);
+	assert_int_equal(atomic_load(&pool.live), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_many_small_segments_prune),
 		cmocka_unit_test(test_coalesce_into_tailroom),
 		cmocka_unit_test(test_random_reassembly),
+		cmocka_unit_test(test_hostile_segments_keep_invariants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

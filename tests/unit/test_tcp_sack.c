@@ -323,6 +323,70 @@ static void test_random_against_model(void **state)
 	free(model);
 }
 
+/* Hostile ACKs: random (often invalid) blocks and ACK numbers never break the invariants. */
+static void test_hostile_acks_keep_invariants(void **state)
+{
+	(void)state;
+	uint32_t x = 0xdecafbad;
+#define RND() (x = x * 1664525u + 1013904223u, x >> 3)
+	for (int round = 0; round < 50; round++) {
+		struct ns_sack_sb sb;
+		uint32_t una = RND(), mss = 1 + RND() % 1460;
+		ns_sack_sb_init(&sb, una, mss);
+		sb.rfc_rule3 = round & 1;
+		sb.rfc_rescue = round & 2;
+		uint32_t max = una;
+		for (int it = 0; it < 2000; it++) {
+			if (RND() % 4 == 0) {
+				max += RND() % 20000;
+				ns_sack_sb_sent(&sb, max);
+			}
+			struct ns_tcp_sack_block b[4];
+			unsigned n = RND() % 5;
+			for (unsigned i = 0; i < n; i++) {
+				uint32_t span = max - sb.snd_una + 1;
+				uint32_t s0 = RND() % 8 == 0 ? RND() : sb.snd_una - 5000 + RND() % (span + 10000);
+				uint32_t len = RND() % 8 == 0 ? RND() : RND() % 5000;
+				b[i] = (struct ns_tcp_sack_block){ s0, s0 + len };
+			}
+			uint32_t ack = sb.snd_una;
+			if (RND() % 3 == 0)
+				ack += RND() % (max - sb.snd_una + 1);
+			struct ns_sack_update u;
+			ns_sack_sb_update(&sb, ack, b, n, &u);
+			if (RND() % 5 == 0)
+				ns_sack_sb_mark_lost(&sb, sb.snd_una + RND() % (max - sb.snd_una + 1));
+			if (RND() % 7 == 0)
+				ns_sack_sb_enter_recovery(&sb);
+			uint32_t flight = max - sb.snd_una;
+			uint32_t total = 0;
+			for (unsigned i = 0; i < sb.n; i++) {
+				assert_true((int32_t)(sb.ranges[i].start - sb.snd_una) > 0 ||
+					    (i == 0 && sb.ranges[0].start == sb.snd_una));
+				assert_true((int32_t)(sb.ranges[i].end - sb.ranges[i].start) > 0);
+				assert_true((int32_t)(max - sb.ranges[i].end) >= 0);
+				if (i)
+					assert_true((int32_t)(sb.ranges[i].start - sb.ranges[i - 1].end) > 0);
+				total += sb.ranges[i].end - sb.ranges[i].start;
+			}
+			assert_int_equal(total, sb.sacked_bytes);
+			assert_true(sb.sacked_bytes <= flight);
+			assert_true(ns_sack_sb_pipe(&sb) <= 2 * flight);
+			assert_true(ns_sack_sb_lost_bytes(&sb) <= flight - sb.sacked_bytes);
+			uint32_t s0, e0;
+			enum ns_sack_next_kind k = ns_sack_sb_next_seg(&sb, RND() & 1, &s0, &e0);
+			if (k == NS_SACK_NEXT_RXT || k == NS_SACK_NEXT_RXT3 || k == NS_SACK_NEXT_RESCUE) {
+				assert_true((int32_t)(e0 - s0) > 0 && e0 - s0 <= mss);
+				assert_true((int32_t)(s0 - sb.snd_una) >= 0 && (int32_t)(max - e0) >= 0);
+				assert_int_equal(ns_sack_sb_sacked_in(&sb, s0, e0), 0);
+				ns_sack_sb_retransmitted(&sb, s0, e0);
+			}
+		}
+		ns_sack_sb_fini(&sb);
+	}
+#undef RND
+}
+
 /* ---- receiver ---- */
 
 static void test_rcv_blocks_linux_order(void **state)
@@ -398,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_dsack_and_validation),
 		cmocka_unit_test(test_reneging),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_hostile_acks_keep_invariants),
 		cmocka_unit_test(test_rcv_blocks_linux_order),
 		cmocka_unit_test(test_rcv_dsack_first_once),
 	};

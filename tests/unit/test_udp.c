@@ -430,6 +430,53 @@ static void test_ipv6_wire(void **state)
 	pair_fini(&p);
 }
 
+static void test_ipv6_link_local(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	struct ns_addr la = ns_test_addr("fe80::1"), lb = ns_test_addr("fe80::2");
+	assert_int_equal(ns_nic_addr_add(A, p.a.nic, &la, 64), 0);
+	assert_int_equal(ns_nic_addr_add(B, p.b.nic, &lb, 64), 0);
+	ns_test_pump(&p, NULL, NULL, 5 * SEC);          /* DAD */
+	int rx = udp_sock(B, NS_AF_INET6), tx = udp_sock(A, NS_AF_INET6);
+	struct sockaddr_in6 b6 = sockt_sin6("fe80::2", 9300);
+	assert_int_equal(ns_bind(B, rx, (struct sockaddr *)&b6, sizeof(b6)), -NS_EINVAL);  /* no scope */
+	b6.sin6_scope_id = 99;
+	assert_int_equal(ns_bind(B, rx, (struct sockaddr *)&b6, sizeof(b6)), -NS_ENODEV);
+	rx = udp_sock(B, NS_AF_INET6);
+	b6.sin6_scope_id = (uint32_t)p.b.nic;
+	assert_int_equal(ns_bind(B, rx, (struct sockaddr *)&b6, sizeof(b6)), 0);
+	struct sockaddr_in6 me;
+	socklen_t l = sizeof(me);
+	assert_int_equal(ns_getsockname(B, rx, (struct sockaddr *)&me, &l), 0);
+	assert_int_equal(me.sin6_scope_id, (uint32_t)p.b.nic);
+	struct sockaddr_in6 to = sockt_sin6("fe80::2", 9300);
+	to.sin6_scope_id = (uint32_t)p.a.nic;
+	assert_int_equal(ns_sendto(A, tx, "ll", 2, 0, (struct sockaddr *)&to, sizeof(to)), 2);
+	wait_readable(&p, B, rx);
+	struct sockaddr_in6 from;
+	l = sizeof(from);
+	char b[8];
+	assert_int_equal(ns_recvfrom(B, rx, b, sizeof(b), 0, (struct sockaddr *)&from, &l), 2);
+	assert_memory_equal(&from.sin6_addr, la.b, 16);
+	assert_int_equal(from.sin6_scope_id, (uint32_t)p.b.nic);
+	/* connect to a link-local peer needs an interface */
+	int c = udp_sock(A, NS_AF_INET6);
+	struct sockaddr_in6 peer = sockt_sin6("fe80::2", 9300);
+	assert_int_equal(ns_connect(A, c, (struct sockaddr *)&peer, sizeof(peer)), -NS_EINVAL);
+	peer.sin6_scope_id = (uint32_t)p.a.nic;
+	assert_int_equal(ns_connect(A, c, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	l = sizeof(from);
+	assert_int_equal(ns_getpeername(A, c, (struct sockaddr *)&from, &l), 0);
+	assert_int_equal(from.sin6_scope_id, (uint32_t)p.a.nic);
+	ns_close(A, c);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
 static void test_pktinfo_and_disconnect(void **state)
 {
 	(void)state;
@@ -942,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
 		cmocka_unit_test(test_ipv6_wire),
+		cmocka_unit_test(test_ipv6_link_local),
 		cmocka_unit_test(test_impaired_link),
 		cmocka_unit_test(test_threaded_blocking),
 		cmocka_unit_test(test_rcu_churn),

@@ -74,6 +74,18 @@ f6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x77) / ICMPv6EchoRe
 cases["ipv6_fragments"] = at([ns_for_us(0.0)] + [(0.01 + 0.001 * i, Ether(src=PEER, dst=US) / f) for i, f in enumerate(f6)])
 
 
+# reassembly timeout: only the first fragment arrives; Linux answers with ICMP
+# time exceeded (fragment reassembly) after 30 s (IPv6: 60 s), RFC 792 / 8200
+first = fragment(IP(src=B, dst=A, id=0x4444) / ICMP(type=8, id=10, seq=1) / Raw(b"T" * 3000), fragsize=1480)[0]
+cases["ipv4_fragment_timeout"] = at([arp_who_has(0.0), (0.01, Ether(src=PEER, dst=US) / first)])
+first6 = fragment6(IPv6(src=B6, dst=A6) / IPv6ExtHdrFragment(id=0x78) / ICMPv6EchoRequest(id=7, seq=1, data=b"T" * 3000), 1280)[0]
+cases["ipv6_fragment_timeout"] = at([ns_for_us(0.0), (0.01, Ether(src=PEER, dst=US) / first6)])
+# overlapping fragments are dropped (RFC 5722 for IPv6; Linux drops the datagram for IPv4 too)
+o1 = IP(src=B, dst=A, id=0x4545, flags="MF", frag=0, proto=1) / Raw(bytes(ICMP(type=8, id=11, seq=1)) + b"A" * 1000)
+o2 = IP(src=B, dst=A, id=0x4545, frag=100, proto=1) / Raw(b"B" * 400)   # offset 800 < 1008: overlap
+cases["ipv4_fragments_overlap"] = at([arp_who_has(0.0), (0.01, Ether(src=PEER, dst=US) / o1), (0.02, Ether(src=PEER, dst=US) / o2)])
+
+
 # TCP: the peer acknowledges an "original" ISN of ORIG and echoes TS values from
 # ORIG_TS; pcap-replay run adapts both to the ISN/TSval our stack chooses.
 ORIG, ORIG_TS = 1000000, 5000
@@ -92,12 +104,15 @@ class Peer:
             o += [("NOP", None), ("WScale", 7)]
         return o
 
-    def send(self, t, flags, data=b"", ack=None, win=502):
+    def send(self, t, flags, data=b"", ack=None, win=502, sack=None):
         if ack is not None:
             self.ack = ORIG + 1 + ack
         syn = "S" in flags
+        opts = self.opts(t, syn)
+        if sack:
+            opts = opts + [("NOP", None), ("NOP", None), ("SAck", tuple(ORIG + 1 + x for b in sack for x in b))]
         tcp = TCP(sport=self.sport, dport=self.dport, flags=flags, seq=self.seq,
-                  ack=self.ack if "A" in flags else 0, window=64240 if syn else win, options=self.opts(t, syn))
+                  ack=self.ack if "A" in flags else 0, window=64240 if syn else win, options=opts)
         self.pkts.append(v4(t, tcp / Raw(data) if data else tcp))
         self.seq += len(data) + (1 if syn or "F" in flags else 0)
         return self
@@ -114,6 +129,19 @@ for i in range(40):
     p.send(0.03 + 0.001 * i, "A" if i % 8 else "PA", bytes([i]) * 1448)
 p.send(0.2, "FA")
 cases["tcp_bulk_discard"] = at([arp_who_has(0.0)] + p.pkts)
+
+# loss recovery: the echo of 10 segments loses its first one; SACKed duplicate
+# ACKs must bring a fast retransmission (RFC 6675 / RACK), then everything is acked
+p = Peer(7)
+p.send(0.01, "S").send(0.02, "A", ack=0)
+for i in range(10):
+    p.send(0.03, "A" if i < 9 else "PA", bytes([65 + i]) * 1448)
+M = 1448
+p.send(0.05, "A", ack=0, sack=[(M, 2 * M)]).send(0.0505, "A", ack=0, sack=[(M, 3 * M)])
+p.send(0.051, "A", ack=0, sack=[(M, 4 * M)]).send(0.0515, "A", ack=0, sack=[(M, 5 * M)])
+p.send(0.052, "A", ack=0, sack=[(M, 6 * M)]).send(0.0525, "A", ack=0, sack=[(M, 10 * M)])
+p.send(0.08, "A", ack=10 * M).send(0.1, "FA").send(0.15, "A", ack=10 * M + 1)
+cases["tcp_loss_sack_recovery"] = at([arp_who_has(0.0)] + p.pkts)
 
 p = Peer(8080)
 p.send(0.01, "S").send(0.02, "A", ack=0).send(0.03, "PA", b"x" * 100).send(0.05, "RA")

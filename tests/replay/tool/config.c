@@ -233,6 +233,14 @@ static int parse_line(struct nsr_config *c, char t[][TOK_LEN], int n, const char
 		c->settle_ns = v;
 		return 0;
 	}
+	if (strcmp(k, "answer-neigh") == 0) {
+		if (n != 1) {
+			*why = "usage: answer-neigh";
+			return -1;
+		}
+		c->answer_neigh = true;
+		return 0;
+	}
 	if (strcmp(k, "flags") == 0) {
 		for (int i = 1; i < n; i++) {
 			if (strcmp(t[i], "nodad") == 0)

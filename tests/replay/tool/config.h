@@ -10,6 +10,8 @@
  *   route default via 198.18.0.254          default route (family of the gateway)
  *   seed 42                        random seed (the --seed option overrides)
  *   flags nodad noauto6            stack flags (NS_STACK_F_NODAD, NS_STACK_F_NOAUTO6)
+ *   answer-neigh                   run: the input's peers answer our ARP requests / neighbour
+ *                                  solicitations at once (their MACs learned from the input)
  *   settle 3                       seconds of virtual time before the first frame (DAD etc.)
  *   tail 5                         seconds of virtual time run after the last frame
  *   listen tcp 8080                a TCP listener that accepts and keeps connections, reads and discards
@@ -64,6 +66,7 @@ struct nsr_config {
 	uint64_t settle_ns;
 	uint64_t tail_ns;
 	uint32_t stack_flags;           /* NS_STACK_F_* */
+	bool answer_neigh;
 };
 
 void nsr_config_default(struct nsr_config *c);

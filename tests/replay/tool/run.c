@@ -30,7 +30,56 @@ struct aflow {
 struct adapt {
 	struct aflow f[MAX_AFLOWS];
 	int n;
+	bool tcp;                       /* adapt TCP numbers */
+	bool neigh;                     /* answer neighbour resolution for the input's peers */
+	struct { struct ns_addr ip; uint8_t mac[6]; } peers[64];
+	int npeers;
+	struct nsr_frames answers;
+	size_t answers_head;
+	struct nsr_vstack *v;
 };
+
+static void learn_peer(struct adapt *a, const struct nsr_dec *d)
+{
+	const struct ns_addr *ip = d->l3 == NSR_L3_ARP ? &d->arp_spa : &d->src;
+	const uint8_t *mac = d->l3 == NSR_L3_ARP ? d->arp_sha : d->src_mac;
+	if (d->truncated || ip->family == 0 || ns_addr_is_any(ip) || a->npeers >= 64)
+		return;
+	for (int i = 0; i < a->npeers; i++)
+		if (ns_addr_eq(&a->peers[i].ip, ip))
+			return;
+	a->peers[a->npeers].ip = *ip;
+	memcpy(a->peers[a->npeers++].mac, mac, 6);
+}
+
+static void answer_neigh(struct adapt *a, const struct nsr_dec *d)
+{
+	struct ns_addr target;
+	uint8_t f[86];
+	if (!nsr_neigh_target(d, &target))
+		return;
+	for (int i = 0; i < a->npeers; i++) {
+		if (!ns_addr_eq(&a->peers[i].ip, &target))
+			continue;
+		if (d->l3 == NSR_L3_ARP && nsr_arp_answer(d, a->peers[i].mac, f) == 0)
+			nsr_frames_push(&a->answers, 0, f, 42);
+		else if (d->l3 == NSR_L3_IPV6 && nsr_nd_answer(d, a->peers[i].mac, f) == 0)
+			nsr_frames_push(&a->answers, 0, f, 86);
+		return;
+	}
+}
+
+static int pump_answers(void *ctx)
+{
+	struct adapt *a = ctx;
+	int n = 0;
+	while (a->answers_head < a->answers.n) {
+		struct nsr_frame *f = &a->answers.v[a->answers_head++];
+		nsr_vstack_inject(a->v, f->data, f->len);
+		n++;
+	}
+	return n;
+}
 
 static struct aflow *aflow_get(struct adapt *a, const struct ns_addr *host, uint16_t hport,
 			       const struct ns_addr *peer, uint16_t pport)
@@ -57,7 +106,9 @@ static void adapt_on_tx(void *ctx, uint64_t t, const uint8_t *fr, size_t len)
 	struct adapt *a = ctx;
 	struct nsr_dec d;
 	nsr_decode(fr, len, &d);
-	if (d.proto != NS_IPPROTO_TCP || !d.has_l4)
+	if (a->neigh)
+		answer_neigh(a, &d);
+	if (!a->tcp || d.proto != NS_IPPROTO_TCP || !d.has_l4)
 		return;
 	struct aflow *f = aflow_get(a, &d.src, d.sport, &d.dst, d.dport);
 	if (!f)
@@ -127,9 +178,23 @@ int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struc
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (adapt_tcp) {
+	a->tcp = adapt_tcp;
+	a->neigh = cfg->answer_neigh;
+	a->v = v;
+	if (adapt_tcp || a->neigh) {
 		v->on_tx = adapt_on_tx;
 		v->on_tx_ctx = a;
+	}
+	if (a->neigh) {
+		nsr_vstack_set_pump(v, pump_answers, a);
+		for (size_t i = 0; i < in->n; i++) {
+			struct nsr_dec d;
+			if (in->v[i].len >= 12 && memcmp(in->v[i].data + 6, cfg->mac, 6) == 0)
+				continue;
+			nsr_decode(in->v[i].data, in->v[i].len, &d);
+			if (d.l3 == NSR_L3_ARP || d.l3 == NSR_L3_IPV4 || d.l3 == NSR_L3_IPV6)
+				learn_peer(a, &d);
+		}
 	}
 	if (nsr_vstack_start_services(v, t0, err, errlen) < 0) {
 		nsr_vstack_destroy(v);
@@ -164,6 +229,7 @@ int nsr_replay_run_opts(const struct nsr_config *cfg, uint64_t seed, const struc
 	*got = v->out;
 	memset(&v->out, 0, sizeof(v->out));
 	nsr_vstack_destroy(v);
+	nsr_frames_free(&a->answers);
 	free(a);
 	return 0;
 }
