@@ -7,6 +7,8 @@
  * the number of queues and of fragments per queue, and IpReasmReqds/OKs/Fails/Timeout and
  * IpExtReasmOverlaps.
  *
+ * ECN (RFC 3168 5.3): CE on any fragment marks the datagram CE; Not-ECT
+ * mixed with ECT/CE fails it.
  * Like Linux (and RFC 5722 for IPv6): a fragment that lies entirely inside
  * data already received is a duplicate and is ignored; one that partly
  * overlaps kills the whole datagram.  Inconsistent ends (a second last
@@ -34,6 +36,7 @@ struct rq {
 	uint32_t meat;                  /* payload bytes held */
 	uint32_t mem;                   /* truesize held */
 	uint32_t nfrags;
+	uint8_t ecn;                    /* ECN codepoints seen: bit (1 << codepoint) */
 	uint64_t expires;
 	int nic;
 	struct frag *frags;             /* sorted by offset, disjoint */
@@ -194,6 +197,7 @@ static void insert_locked(struct ns_reasm *r, struct rq *q, struct frag *nf)
 	*pp = nf;
 	q->meat += nf->end - nf->off;
 	q->nfrags++;
+	q->ecn |= (uint8_t)(1u << (ns_pkt_data(nf->p)[1] & 3));
 	q->mem += nf->p->truesize;
 	r->mem += nf->p->truesize;
 }
@@ -215,6 +219,8 @@ static struct ns_pkt *assemble(struct rq *q, struct ns_pool *pool)
 	}
 	ns_store_be16(h + 2, (uint16_t)(ihl + q->len));
 	ns_store_be16(h + 6, (uint16_t)(ns_ip4_frag(fh) & NS_IP_DF));
+	if (q->ecn & (1u << 3))
+		h[1] |= 3;                      /* RFC 3168 5.3: CE on any fragment */
 	h[10] = h[11] = 0;
 	ns_store_be16(h + 10, ns_csum_fold(ns_csum_partial(h, ihl, 0)));
 	p->l3 = p->data;
@@ -289,6 +295,13 @@ struct ns_pkt *ns__ipv4_reasm(struct ns_stack *stk, struct ns_nic *nic, struct n
 	if (q->first_in && q->last_in && q->meat == q->len) {
 		unlink_locked(r, q);
 		pthread_mutex_unlock(&r->mu);
+		if ((q->ecn & 1u) && (q->ecn & ~1u)) {
+			/* RFC 3168 5.3 / Linux ip_frag_ecn_table: Not-ECT mixed
+			 * with ECT or CE is invalid */
+			rq_free(q);
+			NS_STAT_INC(stk, IpReasmFails);
+			return NULL;
+		}
 		done = assemble(q, ns_stack_pool(stk));
 		rq_free(q);
 		if (!done) {

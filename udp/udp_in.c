@@ -381,10 +381,25 @@ static void put_cmsg(struct cmsg_out *c, int level, int type, const void *data, 
 	c->off += NS_MIN(CM_ALIGN(hdr + len), cap - c->off);
 }
 
+/* Linux order: IPV6_PKTINFO (v6 sockets), then IPv4 ones for IPv4 datagrams
+ * (IP_PKTINFO, IP_TTL, IP_TOS) or IPv6 ones (IPV6_HOPLIMIT, IPV6_TCLASS). */
 static void put_cmsgs(struct udp_sock *us, struct msghdr *m, const struct rx_info *ri)
 {
 	struct cmsg_out c = { .m = m, .off = 0 };
 	bool v4 = ri->src.family == NS_AF_INET;
+	if (us->sk->domain == NS_AF_INET6 && us->recvpktinfo6) {
+		uint8_t pi[20];                  /* struct in6_pktinfo */
+		int32_t ifi = ri->nic;
+		if (v4) {
+			memset(pi, 0, 10);
+			pi[10] = pi[11] = 0xff;
+			memcpy(pi + 12, ri->dst.b, 4);
+		} else {
+			memcpy(pi, ri->dst.b, 16);
+		}
+		memcpy(pi + 16, &ifi, 4);
+		put_cmsg(&c, NS_IPPROTO_IPV6, NS_IPV6_PKTINFO, pi, sizeof(pi));
+	}
 	if (v4 && us->pktinfo) {
 		uint8_t pi[12];                  /* struct in_pktinfo */
 		int32_t ifi = ri->nic;
@@ -399,18 +414,13 @@ static void put_cmsgs(struct udp_sock *us, struct msghdr *m, const struct rx_inf
 	}
 	if (v4 && us->recvtos)
 		put_cmsg(&c, NS_IPPROTO_IP, NS_IP_TOS, &ri->tos, 1);
-	if (us->sk->domain == NS_AF_INET6 && us->recvpktinfo6) {
-		uint8_t pi[20];                  /* struct in6_pktinfo */
-		int32_t ifi = ri->nic;
-		if (v4) {
-			memset(pi, 0, 10);
-			pi[10] = pi[11] = 0xff;
-			memcpy(pi + 12, ri->dst.b, 4);
-		} else {
-			memcpy(pi, ri->dst.b, 16);
-		}
-		memcpy(pi + 16, &ifi, 4);
-		put_cmsg(&c, NS_IPPROTO_IPV6, NS_IPV6_PKTINFO, pi, sizeof(pi));
+	if (!v4 && us->recvhoplimit6) {
+		int h = ri->ttl;
+		put_cmsg(&c, NS_IPPROTO_IPV6, 52 /* IPV6_HOPLIMIT */, &h, sizeof(h));
+	}
+	if (!v4 && us->recvtclass6) {
+		int tc = ri->tos;
+		put_cmsg(&c, NS_IPPROTO_IPV6, NS_IPV6_TCLASS, &tc, sizeof(tc));
 	}
 	m->msg_controllen = c.off;
 }

@@ -67,6 +67,14 @@ struct udp_err {
 	uint8_t payload[];
 };
 #define UDP_ERRQ_MAX 64
+#define UDP_MC_MAX 20                  /* net.ipv4.igmp_max_memberships */
+
+/* Everything a send decided under the lock (also kept for a corked datagram). */
+struct send_plan {
+	struct ns_ip_tx tx;
+	uint16_t sport, dport;
+	bool recverr;
+};
 
 struct udp_sock {
 	struct ns_sock *sk;
@@ -87,12 +95,25 @@ struct udp_sock {
 	uint32_t rq_count;
 	struct udp_err *eq_head, *eq_tail;  /* error queue (IP_RECVERR) */
 	uint32_t eq_count;
+	/* corking (UDP_CORK, MSG_MORE): one datagram being built */
+	bool cork_flag;                 /* UDP_CORK */
+	bool pending;
+	struct send_plan cork_plan;
+	uint8_t *cork_buf;
+	size_t cork_len;
 	/* IP / IPv6 options */
 	int ttl;                        /* IP_TTL, -1: default */
 	int hops;                       /* IPV6_UNICAST_HOPS, -1: default */
 	uint8_t tos, tclass;
 	uint8_t pmtudisc;
-	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6;
+	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6, recvhoplimit6, recvtclass6;
+	/* multicast (udp_mcast.c) */
+	uint8_t mc_ttl, mc_hops;        /* default 1 */
+	bool mc_loop, mc_all, mc_loop6;
+	int mc_if, mc_if6;              /* IP_MULTICAST_IF / IPV6_MULTICAST_IF NIC, 0: route */
+	struct ns_addr mc_addr;         /* IP_MULTICAST_IF source address */
+	int n_mc;
+	struct { struct ns_addr group, addr; int nic; } mc[UDP_MC_MAX];
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -124,6 +145,12 @@ void ns__udp_errq_add_locked(struct udp_sock *us, const struct ns_icmp_err *e, i
 ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
 void ns__udp_errq_purge_locked(struct udp_sock *us);
 
+/* udp_mcast.c: -ENOPROTOOPT for names that are not multicast options */
+int ns__udp_set_ip_mc(struct ns_sock *sk, int name, const void *v, socklen_t len, int val);
+int ns__udp_get_ip_mc(struct ns_sock *sk, int name, int *val, bool *is_addr);
+int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, int val, socklen_t len);
+int ns__udp_get_ipv6_mc(struct ns_sock *sk, int name, int *val);
+
 /* udp_cmsg.c: per-datagram settings from sendmsg control messages */
 struct udp_txopt {
 	struct ns_addr src;
@@ -137,6 +164,10 @@ int ns__udp_cmsg_send(struct ns_sock *sk, const struct msghdr *m, const struct n
 
 /* udp_out.c */
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
+/* Sends the corked datagram (UDP_CORK cleared); takes and releases sk->mu. */
+int ns__udp_push_pending(struct ns_sock *sk);
+/* Drops a corked datagram; under sk->mu. */
+void ns__udp_flush_pending_locked(struct udp_sock *us);
 /* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
 int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt);

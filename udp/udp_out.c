@@ -4,6 +4,7 @@
  * SHUT_WR), header and checksum (RFC 768; a computed zero is sent as
  * 0xffff), and the hand-off to ns__ip_output.
  */
+#include <stdlib.h>
 #include "udp_internal.h"
 
 #define NS_SIN_LEN 16
@@ -81,12 +82,6 @@ static size_t iov_total(const struct msghdr *m, bool *overflow)
 	return t;
 }
 
-struct send_plan {
-	struct ns_ip_tx tx;
-	uint16_t sport, dport;
-	bool recverr;
-};
-
 /* Everything decided under sk->mu; returns 0 or -errno. */
 static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, size_t total,
 		       struct send_plan *p)
@@ -134,7 +129,11 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return err;
 	if (!v6sock && sk->bound_nic && o.oif && o.oif != sk->bound_nic)
 		return -NS_EINVAL;
+	bool mcast = udp_addr_is_mcast(&dst);
 	int oif = o.oif ? o.oif : sk->bound_nic;
+	if (mcast && !o.oif)                    /* Linux: the multicast interface first */
+		oif = dst.family == NS_AF_INET ? (us->mc_if ? us->mc_if : oif)
+					       : (us->mc_if6 ? us->mc_if6 : oif);
 	if (oif && !ns__nic_get(stk, oif))
 		return -NS_ENODEV;
 	struct ns_route_result rt;
@@ -152,9 +151,13 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 	memset(p, 0, sizeof(*p));
 	bool own_src = us->saddr.family == dst.family && !ns_addr_is_any(&us->saddr);
 	p->tx.src = o.has_src ? o.src : own_src ? us->saddr : rt.src;
+	if (mcast && !o.has_src && !own_src && dst.family == NS_AF_INET && !ns_addr_is_any(&us->mc_addr))
+		p->tx.src = us->mc_addr;
 	p->tx.dst = dst;
 	p->tx.proto = NS_IPPROTO_UDP;
 	p->tx.ttl = (int16_t)(o.ttl >= 0 ? o.ttl : dst.family == NS_AF_INET ? us->ttl : us->hops);
+	if (mcast && o.ttl < 0)                 /* multicast TTL / hop limit, default 1 */
+		p->tx.ttl = dst.family == NS_AF_INET ? us->mc_ttl : us->mc_hops;
 	p->tx.tos = (uint8_t)(o.tos >= 0 ? o.tos : dst.family == NS_AF_INET ? us->tos : us->tclass);
 	p->tx.pmtudisc = us->pmtudisc;
 	p->tx.oif = oif ? oif : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);
@@ -176,22 +179,11 @@ static void copy_from_iov(const struct msghdr *m, uint8_t *dst, size_t total)
 	}
 }
 
-ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
+/* Builds and sends one datagram: payload from m (when not NULL) or buf. */
+static int xmit(struct ns_stack *stk, const struct send_plan *p, const struct msghdr *m,
+		const uint8_t *buf, size_t total)
 {
-	struct ns_stack *stk = sk->stk;
-	bool overflow;
-	size_t total = iov_total(m, &overflow);
-	if (overflow)
-		total = SIZE_MAX / 2;
-	struct send_plan p;
-	pthread_mutex_lock(&sk->mu);
-	int err = plan_locked(sk, m, flags, total, &p);
-	if (err)
-		ns__sock_wake_locked(sk);       /* a taken error clears POLLERR */
-	pthread_mutex_unlock(&sk->mu);
-	if (err)
-		return err;
-	bool v6 = p.tx.dst.family == NS_AF_INET6;
+	bool v6 = p->tx.dst.family == NS_AF_INET6;
 	uint32_t ulen = (uint32_t)(UDP_HLEN + total);
 	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(stk), NS_PKT_TX_HEADROOM, ulen);
 	if (!pkt) {
@@ -199,22 +191,124 @@ ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 		return -NS_ENOBUFS;
 	}
 	uint8_t *uh = ns_pkt_data(pkt);
-	ns_store_be16(uh, p.sport);
-	ns_store_be16(uh + 2, p.dport);
+	ns_store_be16(uh, p->sport);
+	ns_store_be16(uh + 2, p->dport);
 	ns_store_be16(uh + 4, (uint16_t)ulen);
 	ns_store_be16(uh + 6, 0);
-	copy_from_iov(m, uh + UDP_HLEN, total);
-	uint32_t sum = ns_csum_pseudo(&p.tx.src, &p.tx.dst, NS_IPPROTO_UDP, ulen);
+	if (m)
+		copy_from_iov(m, uh + UDP_HLEN, total);
+	else if (total)
+		memcpy(uh + UDP_HLEN, buf, total);
+	uint32_t sum = ns_csum_pseudo(&p->tx.src, &p->tx.dst, NS_IPPROTO_UDP, ulen);
 	uint16_t c = ns_csum_fold(ns_csum_partial(uh, ulen, sum));
 	ns_store_be16(uh + 6, c ? c : 0xffff);
 	pkt->l4 = pkt->data;
 	pkt->csum = NS_CSUM_NONE;
-	err = ns__ip_output(stk, pkt, &p.tx);
-	if (err == -NS_ENOBUFS && !p.recverr) {
+	int err = ns__ip_output(stk, pkt, &p->tx);
+	if (err == -NS_ENOBUFS && !p->recverr) {
 		ns__stat_inc(stk, v6 ? NS_STAT_Udp6SndbufErrors : NS_STAT_UdpSndbufErrors);
 		err = 0;                        /* Linux: dropped silently without IP_RECVERR */
 	} else if (err == 0) {
 		ns__stat_inc(stk, v6 ? NS_STAT_Udp6OutDatagrams : NS_STAT_UdpOutDatagrams);
 	}
+	return err;
+}
+
+void ns__udp_flush_pending_locked(struct udp_sock *us)
+{
+	free(us->cork_buf);
+	us->cork_buf = NULL;
+	us->cork_len = 0;
+	us->pending = false;
+}
+
+/* Appends to the corked datagram; under sk->mu.  -EMSGSIZE drops it (Linux). */
+static int cork_append(struct udp_sock *us, const struct msghdr *m, size_t total)
+{
+	size_t max = us->cork_plan.tx.dst.family == NS_AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6;
+	if (total > max - us->cork_len) {
+		ns__udp_flush_pending_locked(us);
+		return -NS_EMSGSIZE;
+	}
+	uint8_t *nb = realloc(us->cork_buf, us->cork_len + total + 1);
+	if (!nb)
+		return -NS_ENOBUFS;
+	us->cork_buf = nb;
+	copy_from_iov(m, nb + us->cork_len, total);
+	us->cork_len += total;
+	return 0;
+}
+
+static int send_taken(struct ns_stack *stk, struct send_plan *p, uint8_t *buf, size_t len)
+{
+	int err = xmit(stk, p, NULL, buf, len);
+	free(buf);
+	return err;
+}
+
+int ns__udp_push_pending(struct ns_sock *sk)
+{
+	struct udp_sock *us = udp_sk(sk);
+	pthread_mutex_lock(&sk->mu);
+	us->cork_flag = false;
+	if (!us->pending) {
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
+	struct send_plan p = us->cork_plan;
+	uint8_t *buf = us->cork_buf;
+	size_t len = us->cork_len;
+	us->cork_buf = NULL;
+	us->cork_len = 0;
+	us->pending = false;
+	pthread_mutex_unlock(&sk->mu);
+	return send_taken(sk->stk, &p, buf, len);
+}
+
+ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
+{
+	struct ns_stack *stk = sk->stk;
+	struct udp_sock *us = udp_sk(sk);
+	bool overflow;
+	size_t total = iov_total(m, &overflow);
+	if (overflow)
+		total = SIZE_MAX / 2;
+	struct send_plan p;
+	pthread_mutex_lock(&sk->mu);
+	bool corkreq = us->cork_flag || (flags & NS_MSG_MORE);
+	if (us->pending) {
+		/* Linux: later pieces join the pending datagram, their address ignored */
+		int err = cork_append(us, m, total);
+		if (err || corkreq) {
+			pthread_mutex_unlock(&sk->mu);
+			return err ? err : (ssize_t)total;
+		}
+		p = us->cork_plan;
+		uint8_t *buf = us->cork_buf;
+		size_t len = us->cork_len;
+		us->cork_buf = NULL;
+		us->cork_len = 0;
+		us->pending = false;
+		pthread_mutex_unlock(&sk->mu);
+		err = send_taken(stk, &p, buf, len);
+		return err < 0 ? err : (ssize_t)total;
+	}
+	int err = plan_locked(sk, m, flags, total, &p);
+	if (err)
+		ns__sock_wake_locked(sk);       /* a taken error clears POLLERR */
+	if (!err && corkreq) {
+		us->cork_plan = p;
+		us->cork_len = 0;
+		us->pending = true;
+		err = cork_append(us, m, total);
+		if (err)
+			ns__udp_flush_pending_locked(us);
+		pthread_mutex_unlock(&sk->mu);
+		return err ? err : (ssize_t)total;
+	}
+	pthread_mutex_unlock(&sk->mu);
+	if (err)
+		return err;
+	err = xmit(stk, &p, m, NULL, total);
 	return err < 0 ? err : (ssize_t)total;
 }

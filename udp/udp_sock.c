@@ -11,10 +11,13 @@
 #define NS_SIN_LEN 16
 #define NS_SIN6_LEN 24
 #define NS_SOL_UDP 17
+#define NS_UDP_CORK 1
 #define NS_IP_RECVTOS 13
 #define NS_IPV6_RECVERR 25
 #define NS_IPV6_MTU_DISCOVER 23
 #define NS_IP_PMTUDISC_OMIT 5
+#define NS_IPV6_RECVHOPLIMIT 51
+#define NS_IPV6_RECVTCLASS 66
 #define LOOPBACK_DEFAULT_TTL 64
 
 static int family_of(const struct sockaddr *a)
@@ -33,6 +36,9 @@ int ns__udp_sock_init(struct ns_sock *sk)
 	us->ttl = -1;
 	us->hops = -1;
 	us->pmtudisc = NS_IP_PMTUDISC_WANT;
+	us->mc_ttl = us->mc_hops = 1;
+	us->mc_loop = us->mc_all = us->mc_loop6 = true;
+	udp_addr_any(&us->mc_addr, NS_AF_INET);
 	sk->proto = us;
 	return 0;
 }
@@ -338,8 +344,9 @@ static int set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		us->pmtudisc = (uint8_t)val;
 		return 0;
 	case NS_IP_HDRINCL:
-	default:
 		return -NS_ENOPROTOOPT;
+	default:
+		return ns__udp_set_ip_mc(sk, name, v, len, val);
 	}
 }
 
@@ -359,8 +366,10 @@ static int get_ip(struct ns_sock *sk, int name, int *val)
 			return -NS_ENOTCONN;
 		*val = (int)ns__ip_path_mtu(sk->stk, &us->raddr, sk->bound_nic);
 		return 0;
-	default:
-		return -NS_ENOPROTOOPT;
+	default: {
+		bool is_addr;
+		return ns__udp_get_ip_mc(sk, name, val, &is_addr);
+	}
 	}
 }
 
@@ -370,7 +379,11 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	int val = 0;
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
+	int mc = ns__udp_set_ipv6_mc(sk, name, val, len);
+	if (mc != -NS_ENOPROTOOPT)
+		return mc;
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
+		     name == NS_IPV6_RECVHOPLIMIT || name == NS_IPV6_RECVTCLASS ||
 		     name == NS_IPV6_UNICAST_HOPS || name == NS_IPV6_TCLASS ||
 		     name == NS_IPV6_RECVERR || name == NS_IPV6_MTU_DISCOVER;
 	if (!known)
@@ -384,6 +397,8 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		sk->v6only = val != 0;
 		return 0;
 	case NS_IPV6_RECVPKTINFO: us->recvpktinfo6 = val != 0; return 0;
+	case NS_IPV6_RECVHOPLIMIT: us->recvhoplimit6 = val != 0; return 0;
+	case NS_IPV6_RECVTCLASS: us->recvtclass6 = val != 0; return 0;
 	case NS_IPV6_RECVERR:
 		us->recverr = val != 0;
 		if (!us->recverr)
@@ -413,11 +428,13 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 	switch (name) {
 	case NS_IPV6_V6ONLY: *val = sk->v6only; return 0;
 	case NS_IPV6_RECVPKTINFO: *val = us->recvpktinfo6; return 0;
+	case NS_IPV6_RECVHOPLIMIT: *val = us->recvhoplimit6; return 0;
+	case NS_IPV6_RECVTCLASS: *val = us->recvtclass6; return 0;
 	case NS_IPV6_RECVERR: *val = us->recverr; return 0;
 	case NS_IPV6_UNICAST_HOPS: *val = us->hops < 0 ? LOOPBACK_DEFAULT_TTL : us->hops; return 0;
 	case NS_IPV6_TCLASS: *val = us->tclass; return 0;
 	case NS_IPV6_MTU_DISCOVER: *val = us->pmtudisc; return 0;
-	default: return -NS_ENOPROTOOPT;
+	default: return ns__udp_get_ipv6_mc(sk, name, val);
 	}
 }
 
@@ -432,8 +449,22 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 		pthread_mutex_unlock(&sk->mu);
 		return 0;
 	}
-	if (level == NS_SOL_UDP)
-		return len < sizeof(int) ? -NS_EINVAL : -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (len < sizeof(int))
+			return -NS_EINVAL;
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		int on;
+		memcpy(&on, v, sizeof(on));
+		if (!on) {
+			ns__udp_push_pending(sk);   /* Linux ignores the send result */
+			return 0;
+		}
+		pthread_mutex_lock(&sk->mu);
+		udp_sk(sk)->cork_flag = true;
+		pthread_mutex_unlock(&sk->mu);
+		return 0;
+	}
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
 		return -NS_ENOPROTOOPT;
 	pthread_mutex_lock(&sk->mu);
@@ -444,8 +475,17 @@ static int udp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 
 static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
-	if (level == NS_SOL_UDP)
-		return -NS_ENOPROTOOPT;
+	if (level == NS_SOL_UDP) {
+		if (name != NS_UDP_CORK)
+			return -NS_ENOPROTOOPT;
+		pthread_mutex_lock(&sk->mu);
+		int on = udp_sk(sk)->cork_flag;
+		pthread_mutex_unlock(&sk->mu);
+		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(int));
+		memcpy(v, &on, n);
+		*len = n;
+		return 0;
+	}
 	/* Linux: ip_getsockopt answers EOPNOTSUPP for foreign levels,
 	 * ipv6_getsockopt ENOPROTOOPT. */
 	if (level != NS_IPPROTO_IP && !(level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6))
@@ -456,6 +496,12 @@ static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 	pthread_mutex_unlock(&sk->mu);
 	if (err)
 		return err;
+	if (level == NS_IPPROTO_IP && name == 32 /* IP_MULTICAST_IF: an in_addr */) {
+		socklen_t n = NS_MIN(*len, (socklen_t)4);
+		memcpy(v, &val, n);
+		*len = n;
+		return 0;
+	}
 	if (level == NS_IPPROTO_IP && *len < sizeof(int) && *len > 0 && val >= 0 && val <= 255) {
 		unsigned char uc = (unsigned char)val;   /* Linux do_ip_getsockopt */
 		memcpy(v, &uc, 1);
@@ -493,7 +539,9 @@ static int udp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 		v = ns__udp_next_len_locked(udp_sk(sk));
 		pthread_mutex_unlock(&sk->mu);
 	} else if (req == NS_SIOCOUTQ) {
-		v = 0;                          /* datagrams leave at once; nothing is held */
+		pthread_mutex_lock(&sk->mu);    /* only a corked datagram is held back */
+		v = (int)udp_sk(sk)->cork_len;
+		pthread_mutex_unlock(&sk->mu);
 	} else {
 		return -NS_ENOTTY;
 	}
@@ -510,6 +558,7 @@ static void udp_close(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
 
@@ -528,6 +577,7 @@ static void udp_destroy(struct ns_sock *sk)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
+	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
 #include <cmocka.h>
 #include "helpers/diff.h"
@@ -869,6 +871,193 @@ static void sc_send_cmsg(struct diff_env *e)
 	}
 }
 
+/* receive control messages: which ones, in which order, what TTL/TOS */
+static void sc_recv_cmsg(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 18);
+	bool v6 = e->family == AF_INET6;
+	int a = S(e, DIFF_A), b = S(e, DIFF_B);
+	DIFF_RET(e, bind_kind(e, b, DIFF_ANY, p));
+	if (v6) {
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, NS_IPV6_RECVPKTINFO, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, 51 /* IPV6_RECVHOPLIMIT */, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IPV6, 66 /* IPV6_RECVTCLASS */, 1));
+		DIFF_RET(e, geti(e, b, IPPROTO_IPV6, 51));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS, 9));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, NS_IPV6_TCLASS, 0x20));
+	} else {
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, NS_IP_PKTINFO, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, 12 /* IP_RECVTTL */, 1));
+		DIFF_RET(e, seti(e, b, IPPROTO_IP, 13 /* IP_RECVTOS */, 1));
+		DIFF_RET(e, seti(e, a, IPPROTO_IP, NS_IP_TTL, 9));
+		DIFF_RET(e, seti(e, a, IPPROTO_IP, NS_IP_TOS, 0x20));
+	}
+	DIFF_RET(e, send_kind(e, a, DIFF_PEER, p, "rc", 2));
+	/* a v4 datagram into a dual-stack socket */
+	int c4 = -1;
+	if (v6) {
+		c4 = diff_socket(e, DIFF_A, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		struct sockaddr_storage ss;
+		socklen_t l = diff_addr_fam(e, AF_INET, DIFF_PEER, p, &ss);
+		DIFF_RET(e, O->sendto(e, c4, "v4", 2, 0, (struct sockaddr *)&ss, l));
+	}
+	diff_sync(e, SEC / 10);
+	for (int i = 0; i < (v6 ? 2 : 1); i++) {
+		char buf[8];
+		union { struct cmsghdr h; uint8_t raw[256]; } ctl;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = &ctl;
+		m.msg_controllen = sizeof(ctl);
+		DIFF_RET(e, O->recvmsg(e, b, &m, 0));
+		DIFF_VAL(e, "controllen", m.msg_controllen);
+		int k = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c), k++) {
+			diff_record(e, c->cmsg_level * 1000 + c->cmsg_type, "cmsg %d level/type", k);
+			diff_record(e, (long long)c->cmsg_len, "cmsg %d len", k);
+			int val = -1;
+			bool num = (c->cmsg_level == IPPROTO_IP && c->cmsg_type == NS_IP_TTL) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && (c->cmsg_type == 52 || c->cmsg_type == NS_IPV6_TCLASS));
+			if (num)
+				memcpy(&val, CMSG_DATA(c), sizeof(val));
+			else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == NS_IP_TOS)
+				val = *CMSG_DATA(c);
+			diff_record(e, val, "cmsg %d value", k);
+		}
+	}
+}
+
+/* corking: MSG_MORE and UDP_CORK build one datagram */
+static void sc_cork(struct diff_env *e)
+{
+	uint16_t p = diff_port(e, 19);
+	int a = S(e, DIFF_A), b = S(e, DIFF_B);
+	char buf[70000];
+	DIFF_RET(e, bind_kind(e, b, DIFF_ANY, p));
+	struct sockaddr_storage ss, other;
+	socklen_t l = diff_addr(e, DIFF_PEER, p, &ss);
+	diff_addr(e, DIFF_PEER, p + 1, &other);
+	DIFF_RET(e, O->sendto(e, a, "ab", 2, MSG_MORE, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, "cd", 2, MSG_MORE, (struct sockaddr *)&other, l));
+	DIFF_RET(e, O->sendto(e, a, "ef", 2, 0, NULL, 0));
+	diff_sync(e, SEC / 10);
+	ssize_t r = O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL);
+	DIFF_VAL(e, "joined", r);
+	DIFF_VAL(e, "joined data", r == 6 && memcmp(buf, "abcdef", 6) == 0);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	/* UDP_CORK */
+	DIFF_RET(e, geti(e, a, IPPROTO_UDP, 1));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 1));
+	DIFF_RET(e, geti(e, a, IPPROTO_UDP, 1));
+	DIFF_RET(e, O->sendto(e, a, "x", 1, 0, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, "yz", 2, 0, (struct sockaddr *)&ss, l));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 0));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, seti(e, a, IPPROTO_UDP, 1, 0));
+	/* too much: EMSGSIZE, and the pending datagram is gone */
+	memset(buf, 'q', sizeof(buf));
+	DIFF_RET(e, O->sendto(e, a, buf, 60000, MSG_MORE, (struct sockaddr *)&ss, l));
+	DIFF_RET(e, O->sendto(e, a, buf, 6000, MSG_MORE, NULL, 0));
+	DIFF_RET(e, O->sendto(e, a, "z", 1, 0, (struct sockaddr *)&ss, l));
+	diff_sync(e, SEC / 10);
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, b, buf, sizeof(buf), 0, NULL, NULL));
+	/* MSG_MORE without a destination */
+	int c = S(e, DIFF_A);
+	DIFF_RET(e, O->sendto(e, c, "m", 1, MSG_MORE, NULL, 0));
+}
+
+static void mreq(struct diff_env *e, uint8_t *m, const char *group, int kind)
+{
+	struct sockaddr_storage ss;
+	memset(m, 0, 12);
+	inet_pton(AF_INET, group, m);
+	if (kind >= 0) {
+		diff_addr_fam(e, AF_INET, kind, 0, &ss);
+		memcpy(m + 4, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	}
+}
+
+/* multicast options (IPv4 runs: membership and interface rules; v6: hops/loop/if) */
+static void sc_mcast_opts(struct diff_env *e)
+{
+	int a = S(e, DIFF_A);
+	uint8_t m[12];
+	unsigned char uc = 7;
+	if (e->family == AF_INET6) {
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, 256));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, 4));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, -1));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 19));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 19, 2));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 19, 0));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 19));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 17, 999));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 17, 0));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 17));
+		DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IPV6, 18, &uc, 1));
+		return;
+	}
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, 300));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, 5));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, -1));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 33, &uc, 1));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 34));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 34, 0));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 34));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 49));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 49, 2));
+	/* memberships */
+	mreq(e, m, "239.1.2.3", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 4));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	mreq(e, m, "10.0.0.1", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	mreq(e, m, "239.1.2.3", -1);
+	int32_t bad = 999;
+	memcpy(m + 8, &bad, 4);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 12));
+	mreq(e, m, "239.1.2.3", DIFF_NONLOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	mreq(e, m, "239.1.2.9", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	for (int i = 0; i < 21; i++) {
+		char g[32];
+		snprintf(g, sizeof(g), "239.9.9.%d", i + 1);
+		mreq(e, m, g, DIFF_LOCAL);
+		diff_record(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8), "join %d", i);
+	}
+	/* IP_MULTICAST_IF */
+	struct sockaddr_storage ss;
+	diff_addr_fam(e, AF_INET, DIFF_LOCAL, 0, &ss);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 4));
+	uint8_t got[8] = { 0 };
+	socklen_t l = sizeof(got);
+	DIFF_RET(e, O->getsockopt(e, a, IPPROTO_IP, 32, got, &l));
+	DIFF_VAL(e, "mc if", l * 10 + (memcmp(got, &((struct sockaddr_in *)&ss)->sin_addr, 4) == 0));
+	diff_addr_fam(e, AF_INET, DIFF_NONLOCAL, 0, &ss);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 4));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 3));
+	uint32_t any = 0;
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &any, 4));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -890,6 +1079,9 @@ static const struct diff_case cases[] = {
 	{ "recverr", sc_recverr, DIFF_V4 | DIFF_V6 },
 	{ "connected_filter", sc_connected_filter, DIFF_V4 | DIFF_V6 },
 	{ "send_cmsg", sc_send_cmsg, DIFF_V4 | DIFF_V6 },
+	{ "recv_cmsg", sc_recv_cmsg, DIFF_V4 | DIFF_V6 },
+	{ "cork", sc_cork, DIFF_V4 | DIFF_V6 },
+	{ "mcast_opts", sc_mcast_opts, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)

@@ -133,6 +133,44 @@ static void test_overlap_kills_datagram(void **state)
 	t4_fini(&c);
 }
 
+static void test_ecn(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	t4_peer_known(&c);
+	uint8_t whole[BODY + 100], f[1600];
+	/* ECT(0) + CE: the datagram is CE (seen in the echo request meta: the
+	 * reply copies the request's TOS) */
+	big_echo(whole, 20);
+	size_t n = t4_frag(f, whole, 0, 1480, true);
+	f[15] = 2;
+	ns_test_fix_ipv4_csum(f);
+	t4_inject(&c, f, n);
+	n = t4_frag(f, whole, 1480, 1528, false);
+	f[15] = 3;
+	ns_test_fix_ipv4_csum(f);
+	t4_inject(&c, f, n);
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmOKs"), 1);
+	struct ns_test_parsed pp;
+	struct ns_pkt *p = t4_take(&c, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.l3[1] & 3, 3);
+	ns_pkt_unref(p);
+	ns_test_capture_drop(&c.s);
+	/* Not-ECT + ECT(0): dropped */
+	big_echo(whole, 21);
+	t4_inject(&c, f, t4_frag(f, whole, 0, 1480, true));
+	n = t4_frag(f, whole, 1480, 1528, false);
+	f[15] = 2;
+	ns_test_fix_ipv4_csum(f);
+	t4_inject(&c, f, n);
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmOKs"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpReasmFails"), 1);
+	assert_null(ns_test_capture(&c.s));
+	t4_fini(&c);
+}
+
 static void test_oversize_killed(void **state)
 {
 	(void)state;
@@ -444,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_order_and_duplicate),
 		cmocka_unit_test(test_overlap_kills_datagram),
 		cmocka_unit_test(test_oversize_killed),
+		cmocka_unit_test(test_ecn),
 		cmocka_unit_test(test_timeout_icmp),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_too_many_fragments),
