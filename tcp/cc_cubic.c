@@ -202,6 +202,7 @@ static void hystart_update(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a, 
 		if ((int32_t)(now - c->round_start) > (int32_t)threshold) {
 			c->found = true;
 			c->found_by = 1;
+			c->hystart_pending = 1;
 			cc->ssthresh = cc->cwnd;
 			return;
 		}
@@ -216,6 +217,7 @@ static void hystart_update(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ack *a, 
 		if (c->curr_rtt > c->delay_min + th) {
 			c->found = true;
 			c->found_by = 2;
+			c->hystart_pending = 2;
 			cc->ssthresh = cc->cwnd;
 		}
 	}

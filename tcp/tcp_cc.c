@@ -213,6 +213,19 @@ void ns_tcp_cc_on_rto(struct ns_tcp_cc *cc, uint32_t in_flight, bool reduce, uin
 	set_state(cc, NS_TCP_CA_LOSS);
 }
 
+void ns_tcp_cc_enter_cwr(struct ns_tcp_cc *cc, uint64_t now_us)
+{
+	cc->prior_ssthresh = 0;
+	if (cc->ca_state >= NS_TCP_CA_CWR)
+		return;                         /* CWR, Recovery or Loss already reduce */
+	cc->cwnd_cnt = 0;
+	cc->prior_cwnd = cc->cwnd;
+	cc->prr_delivered = cc->prr_out = 0;
+	cc->ssthresh = cc->ops->ssthresh(cc);
+	cc->cwnd_stamp_us = now_us;
+	set_state(cc, NS_TCP_CA_CWR);
+}
+
 void ns_tcp_cc_cwr_once(struct ns_tcp_cc *cc, uint64_t now_us)
 {
 	cc->prior_ssthresh = 0;

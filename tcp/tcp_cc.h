@@ -93,6 +93,7 @@ struct ns_tcp_cc_cubic {
 	bool need_reset;
 	uint8_t sample_cnt;
 	uint8_t found_by;               /* 1: ACK train, 2: delay (for TcpExtTCPHystart*Detect) */
+	uint8_t hystart_pending;        /* found_by, until ns_tcp_cc_take_hystart() reads it */
 	uint32_t round_start;           /* µs */
 	uint32_t end_seq;
 	uint32_t last_ack;              /* µs */
@@ -257,6 +258,29 @@ void ns_tcp_undo_dsack(struct ns_tcp_undo *u, uint32_t start, uint32_t end, uint
  */
 bool ns_tcp_undo_possible(const struct ns_tcp_undo *u, bool has_ts, uint32_t tsecr);
 static inline void ns_tcp_undo_stop(struct ns_tcp_undo *u) { u->active = false; }
+
+/*
+ * HyStart left slow start since the last call: returns 1 (ACK train: count
+ * TcpExtTCPHystartTrainDetect) or 2 (delay: TcpExtTCPHystartDelayDetect),
+ * else 0.  Reading clears it.
+ */
+static inline int ns_tcp_cc_take_hystart(struct ns_tcp_cc *cc)
+{
+	int e = cc->priv.cubic.hystart_pending;
+	if (cc->ops != &ns_tcp_cc_cubic)
+		return 0;
+	cc->priv.cubic.hystart_pending = 0;
+	return e;
+}
+
+/*
+ * ECN congestion signal (an ACK with ECE; Linux tcp_enter_cwr, RFC 3168
+ * §6.1.2): ssthresh = ops->ssthresh(), CWR state, PRR reduces cwnd over the
+ * next round (ns_tcp_cc_prr_ack); ns_tcp_cc_exit_recovery() ends it once
+ * snd_una passes snd_nxt at entry.  No undo (prior_ssthresh = 0).  No-op if
+ * already reducing.
+ */
+void ns_tcp_cc_enter_cwr(struct ns_tcp_cc *cc, uint64_t now_us);
 
 /* Sending may grow cwnd (Linux tcp_is_cwnd_limited). */
 bool ns_tcp_cc_is_cwnd_limited(const struct ns_tcp_cc *cc);

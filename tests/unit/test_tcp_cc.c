@@ -388,6 +388,7 @@ static void test_cubic_hystart_delay(void **state)
 	sim_rtt(&s);
 	assert_true(s.cc.priv.cubic.found);
 	assert_int_equal(s.cc.priv.cubic.found_by, 2);
+	assert_int_equal(ns_tcp_cc_take_hystart(&s.cc), 2);
 	assert_true(s.cc.ssthresh < NS_TCP_INFINITE_SSTHRESH);
 	assert_true(s.cc.ssthresh >= 40 && s.cc.ssthresh <= 80);
 }
@@ -407,6 +408,7 @@ static void test_cubic_hystart_ack_train(void **state)
 		sim_ack(&s, 1, 100, 10000);
 	assert_true(s.cc.priv.cubic.found);
 	assert_int_equal(s.cc.priv.cubic.found_by, 1);
+	assert_int_equal(ns_tcp_cc_take_hystart(&s.cc), 1);
 	assert_int_equal(s.cc.ssthresh, s.cc.cwnd);
 }
 
@@ -454,6 +456,35 @@ static void test_undo_detection(void **state)
 	assert_true(ns_tcp_undo_possible(&u, false, 0));
 }
 
+static void test_ecn_cwr_and_hystart_event(void **state)
+{
+	(void)state;
+	struct ns_tcp_cc cc;
+	ns_tcp_cc_init(&cc, &ns_tcp_cc_newreno, 1000, 0);
+	cc.cwnd = 20;
+	ns_tcp_cc_enter_cwr(&cc, 0);
+	assert_int_equal(cc.ca_state, NS_TCP_CA_CWR);
+	assert_int_equal(cc.ssthresh, 10);
+	assert_int_equal(cc.prior_ssthresh, 0);         /* an ECN signal is never undone */
+	/* a second ECE in the same round changes nothing */
+	ns_tcp_cc_enter_cwr(&cc, 0);
+	assert_int_equal(cc.ssthresh, 10);
+	/* PRR brings cwnd down over the round: pipe 19 -> cwnd stays below prior */
+	ns_tcp_cc_prr_ack(&cc, 2, 0, true, 18);
+	assert_true(cc.cwnd <= 20 && cc.cwnd >= 18);
+	ns_tcp_cc_exit_recovery(&cc, 0);
+	assert_int_equal(cc.cwnd, 10);
+	assert_int_equal(cc.ca_state, NS_TCP_CA_OPEN);
+	/* HyStart exit is reported once */
+	struct ns_tcp_cc c2;
+	ns_tcp_cc_init(&c2, &ns_tcp_cc_cubic, 1000, 0);
+	assert_int_equal(ns_tcp_cc_take_hystart(&c2), 0);
+	c2.priv.cubic.hystart_pending = 2;
+	assert_int_equal(ns_tcp_cc_take_hystart(&c2), 2);
+	assert_int_equal(ns_tcp_cc_take_hystart(&c2), 0);
+	assert_int_equal(ns_tcp_cc_take_hystart(&cc), 0);    /* reno: never */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_hystart_delay),
 		cmocka_unit_test(test_cubic_hystart_ack_train),
 		cmocka_unit_test(test_undo_detection),
+		cmocka_unit_test(test_ecn_cwr_and_hystart_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
