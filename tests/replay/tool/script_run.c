@@ -39,8 +39,15 @@ void nsr_r_fail(struct nsr_runner *r, const char *fmt, ...)
 	char *m = vfmt(fmt, ap);
 	va_end(ap);
 	char *full = malloc(5000);
+	char text[300] = "";
+	if (r->cur && r->cur->text) {
+		snprintf(text, sizeof(text), "%s", r->cur->text);
+		for (char *q = text; *q; q++)
+			if (*q == '\n' || *q == '\t')
+				*q = ' ';           /* a statement spanning lines, on one line */
+	}
 	if (full && m)
-		snprintf(full, 5000, "line %d: %s: %s", r->cur ? r->cur->line : 0, r->cur && r->cur->text ? r->cur->text : "", m);
+		snprintf(full, 5000, "line %d: %s: %s", r->cur ? r->cur->line : 0, text, m);
 	free(m);
 	r->reason = full;
 }
