@@ -47,6 +47,12 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(TEST_HELPER_SRCS))
 # keep helper objects (make would delete them as intermediates and rebuild every time)
 .SECONDARY: $(TEST_HELPER_OBJS)
 
+FUZZ_FRAME_TARGETS := eth arp ipv4 icmp4 udp tcp ipv6 icmp6
+FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/fuzz_%,$(FUZZ_FRAME_TARGETS) tcp_opts reasm4 reasm6 vnet whole)
+ifneq ($(REPLAY_SRCS),)
+FUZZ_BINS += $(OUT)/fuzz/fuzz_script $(OUT)/fuzz/fuzz_config
+endif
+
 BINS := $(OUT)/netstackd
 ifneq ($(REPLAY_SRCS),)
 BINS += $(OUT)/pcap-replay
@@ -67,7 +73,7 @@ deps:
 	@sh tests/deps.sh build
 
 .PHONY: build-all
-build-all: $(OUT)/libnetstack.a $(OUT)/libnetstack.so.$(VERSION) $(OUT)/netstack.pc $(BINS) $(TEST_BINS)
+build-all: $(OUT)/libnetstack.a $(OUT)/libnetstack.so.$(VERSION) $(OUT)/netstack.pc $(BINS) $(TEST_BINS) $(FUZZ_BINS)
 
 $(OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,6 +115,40 @@ $(OUT)/tests/example_%: tests/example/%.c $(OUT)/libnetstack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS_$(V)) -Inetstack $(LDFLAGS_$(V)) -o $@ $< \
 		$(OUT)/libnetstack.a $(LIBS) $(TOOL_LIBS)
+
+# Fuzz targets built with gcc and a plain main (fuzz/standalone_main.c): `make
+# test` replays every seed and regression input, normally and under ASan+UBSan.
+FUZZ_CC = $(CC) $(CFLAGS_BASE) $(NL_CFLAGS) $(LDFLAGS_$(V))
+FUZZ_LINK = $(OUT)/libnetstack.a $(LIBS) $(TOOL_LIBS)
+FUZZ_DEPS = fuzz/standalone_main.c fuzz/fuzz_stack.c fuzz/fuzz_stack.h $(OUT)/libnetstack.a
+REPLAY_LIB_SRCS := $(filter-out %/main.c,$(REPLAY_SRCS))
+define fuzz_frame_bin
+$(OUT)/fuzz/fuzz_$(1): fuzz/fuzz_frames.c $(FUZZ_DEPS)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) -DFZ_TARGET=$(1) -o $$@ $$< fuzz/fuzz_stack.c fuzz/standalone_main.c $$(FUZZ_LINK)
+endef
+$(foreach t,$(FUZZ_FRAME_TARGETS),$(eval $(call fuzz_frame_bin,$(t))))
+$(OUT)/fuzz/fuzz_tcp_opts: fuzz/fuzz_tcp_opts.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_reasm4: fuzz/fuzz_reasm.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< fuzz/fuzz_stack.c fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_reasm6: fuzz/fuzz_reasm.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -DFZ_V6 -o $@ $< fuzz/fuzz_stack.c fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_vnet: fuzz/fuzz_vnet.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< fuzz/fuzz_stack.c fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_whole: fuzz/fuzz_whole.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< fuzz/fuzz_stack.c fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_script: fuzz/fuzz_replay.c $(FUZZ_DEPS) $(REPLAY_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -DFZ_SCRIPT -o $@ $< $(REPLAY_LIB_SRCS) fuzz/standalone_main.c $(FUZZ_LINK)
+$(OUT)/fuzz/fuzz_config: fuzz/fuzz_replay.c $(FUZZ_DEPS) $(REPLAY_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< $(REPLAY_LIB_SRCS) fuzz/standalone_main.c $(FUZZ_LINK)
 
 -include $(LIB_OBJS:.o=.d) $(NETSTACKD_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d) $(TEST_HELPER_OBJS:.o=.d)
 
@@ -170,7 +210,7 @@ fuzz:
 	@$(MAKE) --no-print-directory -C fuzz
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory -C fuzz smoke
+	@$(MAKE) --no-print-directory -C fuzz smoke SMOKE_SECS=$(or $(SMOKE_SECS),10)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/netstack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

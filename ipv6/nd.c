@@ -223,7 +223,7 @@ static void rcv_na(struct ns_nic *nic, const uint8_t *p, size_t len, const struc
 		if (flags & NS_IFA_TENTATIVE)
 			ns__addrconf_dad_conflict_locked(nd, &target, NULL, &w);
 		else
-			ns__log(NS_LOG_WARN, "%s: another node advertises one of our addresses",
+			ns__log(NS_LOG_DEBUG, "%s: another node advertises one of our addresses",
 				nic->name);
 	} else {
 		ns__nd_na_locked(nd, &target, o.tlla, fl & NS_NA_F_ROUTER, fl & NS_NA_F_SOLICITED,

@@ -30,6 +30,12 @@ for dir in "$@"; do
 		[ -x "$t" ] || continue
 		run_one "$variant/$(basename "$t")" "$t"
 	done
+	# fuzz seed corpora and every regression input, replayed once
+	for t in "$dir"/fuzz/fuzz_*; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t" | sed 's/^fuzz_//')
+		run_one "$variant/fuzz/$n" "$t" "fuzz/corpus/$n" "fuzz/regressions/$n"
+	done
 	if [ "$(id -u)" = 0 ] && [ -z "${NS_SKIP_NET:-}" ]; then
 		for s in tests/net/test_*.sh; do
 			[ -f "$s" ] || continue

@@ -2,7 +2,8 @@
  * tests/unit/test_ipv6_pair.c - two stacks over paired channels talking
  * IPv6: neighbour resolution both ways, UDP over IPv6 (pseudo-header
  * checksum), large datagrams fragmented by the sender and reassembled by
- * the receiver, through the impairment wrapper too, and the local loop.
+ * the receiver, through the impairment wrapper too, the local loop, and
+ * TCP over IPv6 (clean and impaired).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,12 +114,108 @@ static void test_udp6_local_loop(void **state)
 	ns_test_pair_fini(&p);
 }
 
+/* ---- TCP over IPv6 ---------------------------------------------------------------------- */
+
+struct tcpx {
+	struct ns_test_pair *p;
+	int lfd, cfd, sfd;
+	uint8_t *out, *in;
+	size_t len, sent, got;
+};
+
+static bool accepted(void *ctx)
+{
+	struct tcpx *x = ctx;
+	x->sfd = ns_accept(x->p->b.stk, x->lfd, NULL, NULL, NS_SOCK_NONBLOCK);
+	return x->sfd >= 0;
+}
+
+static bool moved(void *ctx)
+{
+	struct tcpx *x = ctx;
+	if (x->sent < x->len) {
+		ssize_t n = ns_send(x->p->a.stk, x->cfd, x->out + x->sent, x->len - x->sent, NS_MSG_DONTWAIT);
+		if (n > 0)
+			x->sent += (size_t)n;
+	}
+	for (;;) {
+		ssize_t n = ns_recv(x->p->b.stk, x->sfd, x->in + x->got, x->len - x->got, NS_MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		x->got += (size_t)n;
+	}
+	return x->got == x->len;
+}
+
+static void tcp6_transfer(struct ns_test_pair *p, size_t len)
+{
+	struct tcpx x = { .p = p, .len = len };
+	x.out = malloc(len);
+	x.in = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		x.out[i] = (uint8_t)(i * 31 + (i >> 9));
+	x.lfd = ns_socket(p->b.stk, NS_AF_INET6, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
+	struct sockaddr_in6 sa = { .sin6_family = NS_AF_INET6, .sin6_port = htons(8080) };
+	assert_int_equal(ns_bind(p->b.stk, x.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(ns_listen(p->b.stk, x.lfd, 8), 0);
+	x.cfd = ns_socket(p->a.stk, NS_AF_INET6, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
+	assert_true(x.cfd >= 0);
+	struct ns_addr b = ns_test_addr("fd00:5eed::2");
+	memcpy(&sa.sin6_addr, b.b, 16);
+	int r = ns_connect(p->a.stk, x.cfd, (struct sockaddr *)&sa, sizeof(sa));
+	assert_true(r == 0 || r == -NS_EINPROGRESS);
+	assert_true(ns_test_pump(p, accepted, &x, 10 * NS_NSEC_PER_SEC));
+	struct sockaddr_in6 peer;
+	socklen_t pl = sizeof(peer);
+	assert_int_equal(ns_getpeername(p->b.stk, x.sfd, (struct sockaddr *)&peer, &pl), 0);
+	assert_int_equal(peer.sin6_family, NS_AF_INET6);
+	assert_memory_equal(&peer.sin6_addr, ns_test_addr("fd00:5eed::1").b, 16);
+	assert_true(ns_test_pump(p, moved, &x, 120 * NS_NSEC_PER_SEC));
+	assert_memory_equal(x.in, x.out, len);
+	ns_close(p->a.stk, x.cfd);
+	ns_close(p->b.stk, x.sfd);
+	ns_close(p->b.stk, x.lfd);
+	ns_test_pump(p, NULL, NULL, 130 * NS_NSEC_PER_SEC);    /* FIN, TIME_WAIT */
+	free(x.out);
+	free(x.in);
+}
+
+static void test_tcp6(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	assert_int_equal(ns_test_pair_init(&p, &(struct ns_test_pair_opts){ .ipv6 = true }), 0);
+	tcp6_transfer(&p, 2u << 20);
+	uint64_t v = 0;
+	ns_stat_get(p.b.stk, "Ip6InDelivers", &v);
+	assert_true(v > 100);
+	ns_stat_get(p.a.stk, "TcpInCsumErrors", &v);
+	assert_int_equal(v, 0);
+	assert_int_equal(ns_test_pair_live(&p), 0);
+	ns_test_pair_fini(&p);
+}
+
+static void test_tcp6_impaired(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	struct ns_test_pair_opts o = { .ipv6 = true, .impair = true,
+				       .imp = { .drop_ppm = 10000, .reorder_ppm = 20000,
+						.delay_ns = NS_NSEC_PER_MSEC } };
+	assert_int_equal(ns_test_pair_init(&p, &o), 0);
+	tcp6_transfer(&p, 1u << 20);
+	assert_int_equal(ns_test_pair_live(&p), 0);
+	ns_test_pair_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp6_small_and_fragmented),
 		cmocka_unit_test(test_udp6_impaired),
 		cmocka_unit_test(test_udp6_local_loop),
+		cmocka_unit_test(test_tcp6),
+		cmocka_unit_test(test_tcp6_impaired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,12 +104,15 @@ class Peer:
             o += [("NOP", None), ("WScale", 7)]
         return o
 
-    def send(self, t, flags, data=b"", ack=None, win=502):
+    def send(self, t, flags, data=b"", ack=None, win=502, sack=None):
         if ack is not None:
             self.ack = ORIG + 1 + ack
         syn = "S" in flags
+        opts = self.opts(t, syn)
+        if sack:
+            opts = opts + [("NOP", None), ("NOP", None), ("SAck", tuple(ORIG + 1 + x for b in sack for x in b))]
         tcp = TCP(sport=self.sport, dport=self.dport, flags=flags, seq=self.seq,
-                  ack=self.ack if "A" in flags else 0, window=64240 if syn else win, options=self.opts(t, syn))
+                  ack=self.ack if "A" in flags else 0, window=64240 if syn else win, options=opts)
         self.pkts.append(v4(t, tcp / Raw(data) if data else tcp))
         self.seq += len(data) + (1 if syn or "F" in flags else 0)
         return self
@@ -126,6 +129,19 @@ for i in range(40):
     p.send(0.03 + 0.001 * i, "A" if i % 8 else "PA", bytes([i]) * 1448)
 p.send(0.2, "FA")
 cases["tcp_bulk_discard"] = at([arp_who_has(0.0)] + p.pkts)
+
+# loss recovery: the echo of 10 segments loses its first one; SACKed duplicate
+# ACKs must bring a fast retransmission (RFC 6675 / RACK), then everything is acked
+p = Peer(7)
+p.send(0.01, "S").send(0.02, "A", ack=0)
+for i in range(10):
+    p.send(0.03, "A" if i < 9 else "PA", bytes([65 + i]) * 1448)
+M = 1448
+p.send(0.05, "A", ack=0, sack=[(M, 2 * M)]).send(0.0505, "A", ack=0, sack=[(M, 3 * M)])
+p.send(0.051, "A", ack=0, sack=[(M, 4 * M)]).send(0.0515, "A", ack=0, sack=[(M, 5 * M)])
+p.send(0.052, "A", ack=0, sack=[(M, 6 * M)]).send(0.0525, "A", ack=0, sack=[(M, 10 * M)])
+p.send(0.08, "A", ack=10 * M).send(0.1, "FA").send(0.15, "A", ack=10 * M + 1)
+cases["tcp_loss_sack_recovery"] = at([arp_who_has(0.0)] + p.pkts)
 
 p = Peer(8080)
 p.send(0.01, "S").send(0.02, "A", ack=0).send(0.03, "PA", b"x" * 100).send(0.05, "RA")

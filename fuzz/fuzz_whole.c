@@ -1,0 +1,354 @@
+/*
+ * fuzz/fuzz_whole.c - the stateful whole-stack target.
+ *
+ * The input is decoded into a sequence of steps against one fresh stack
+ * (listeners on UDP 7 and TCP 80, IPv4 and IPv6, a peer it knows):
+ *   inject a raw frame; inject a TCP segment built as a reply to the last
+ *   segment the stack sent (so handshakes complete and data flows: seq and
+ *   ack are taken relative to what the stack expects, then perturbed);
+ *   inject UDP; inject an ICMP error quoting the stack's last segment;
+ *   advance the virtual clock; make a socket call (connect, accept, send,
+ *   recv, shutdown, close, setsockopt, getsockopt, poll, ioctl) on a small
+ *   table of descriptors.
+ * One stack lives across inputs (creating and destroying one per input
+ * costs two RCU barriers, ~30 ms).  Each input starts from the same state:
+ * the random source is reseeded and the service sockets are fresh; at the
+ * end every socket (services included) is closed and the virtual clock runs
+ * two hours, after which the stack must hold no packet at all (anything
+ * left is a leak or a queue that never drains: abort).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include "fuzz_stack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NFD 8
+
+struct rd {
+	const uint8_t *p;
+	size_t n, i;
+};
+
+static uint8_t u8(struct rd *r) { return r->i < r->n ? r->p[r->i++] : 0; }
+static uint16_t u16(struct rd *r) { return (uint16_t)(u8(r) << 8 | u8(r)); }
+static uint32_t u32(struct rd *r) { return (uint32_t)u16(r) << 16 | u16(r); }
+
+struct st {
+	struct fz f;
+	int fds[NFD];
+	uint8_t frame[FZ_MAX_FRAME];
+	uint8_t buf[FZ_MAX_FRAME];
+};
+
+static void services_open(struct fz *f);
+static void services_close(struct fz *f);
+
+static int slot_fd(struct st *s, uint8_t k) { return s->fds[k % NFD]; }
+
+static void put_fd(struct st *s, int fd)
+{
+	if (fd < 0)
+		return;
+	for (int i = 0; i < NFD; i++) {
+		if (s->fds[i] < 0) {
+			s->fds[i] = fd;
+			return;
+		}
+	}
+	ns_close(s->f.stk, fd);
+}
+
+/* A TCP segment answering the stack's last one: ports and addresses
+ * swapped, seq = its ack (+ delta), ack = its seq + length (+ delta). */
+static void tcp_reply(struct st *s, struct rd *r)
+{
+	struct fz *f = &s->f;
+	uint8_t flags = u8(r), dseq = u8(r), dack = u8(r), olen = u8(r) % 44, plen = u8(r);
+	uint16_t win = u16(r);
+	uint8_t seg[60 + 40 + 255];
+	memset(seg, 0, sizeof(seg));
+	bool v6 = false;
+	uint16_t sport = 80, dport = 40000;
+	uint32_t seq = u32(r), ack = 0;
+	const uint8_t *last = f->last_tcp;
+	if (f->last_tcp_len) {
+		v6 = ns_load_be16(last + 12) == NS_ETHERTYPE_IPV6;
+		const uint8_t *th = last + 14 + (v6 ? 40 : (size_t)(last[14] & 15) * 4);
+		size_t iplen = v6 ? 40 + ns_load_be16(last + 18) : ns_load_be16(last + 16);
+		size_t thl = (size_t)(th[12] >> 4) * 4;
+		size_t paylen = iplen - (size_t)(th - (last + 14)) - thl;
+		if (th + 20 <= last + f->last_tcp_len && thl >= 20 && paylen < 65536) {
+			sport = ns_load_be16(th + 2);
+			dport = ns_load_be16(th);
+			uint32_t their_seq = ns_load_be32(th + 4);
+			uint32_t their_ack = ns_load_be32(th + 8);
+			uint32_t len = (uint32_t)paylen + ((th[13] & 0x03) ? 1 : 0);
+			seq = their_ack + (uint32_t)(int8_t)dseq;
+			ack = their_seq + len + (uint32_t)(int8_t)dack;
+			if (!(th[13] & 0x10))   /* their SYN: no ack to echo; pick any ISN */
+				seq = u32(r);
+		}
+	}
+	if (u8(r) & 1)
+		v6 = !v6;
+	ns_store_be16(seg, sport);
+	ns_store_be16(seg + 2, dport);
+	ns_store_be32(seg + 4, seq);
+	ns_store_be32(seg + 8, ack);
+	size_t olen4 = (olen + 3) & ~3u;
+	if (olen4 > 40)
+		olen4 = 40;
+	seg[12] = (uint8_t)((20 + olen4) / 4) << 4;
+	seg[13] = flags;
+	ns_store_be16(seg + 14, win);
+	for (size_t i = 0; i < olen4; i++)
+		seg[20 + i] = i < olen ? u8(r) : 1;     /* pad with NOP */
+	size_t hl = 20 + olen4;
+	for (size_t i = 0; i < plen; i++)
+		seg[hl + i] = (uint8_t)i;
+	size_t n = v6 ? fz_ipv6(s->frame, sizeof(s->frame), NS_IPPROTO_TCP, seg, hl + plen, true, 64)
+		      : fz_ipv4(s->frame, sizeof(s->frame), NS_IPPROTO_TCP, seg, hl + plen, true);
+	fz_inject(f, s->frame, n);
+}
+
+/* An ICMP error (port unreachable, frag needed, ...) quoting the stack's last TCP segment. */
+static void icmp_error(struct st *s, struct rd *r)
+{
+	struct fz *f = &s->f;
+	if (!f->last_tcp_len)
+		return;
+	uint8_t msg[8 + 128];
+	uint8_t type = u8(r), code = u8(r);
+	uint16_t mtu = u16(r);
+	bool v6 = ns_load_be16(f->last_tcp + 12) == NS_ETHERTYPE_IPV6;
+	size_t q = f->last_tcp_len - 14;
+	if (q > 120)
+		q = 120;
+	memset(msg, 0, 8);
+	msg[0] = v6 ? (uint8_t)(type % 5) : (uint8_t)(type & 1 ? 3 : type % 13);
+	msg[1] = code % 16;
+	if (v6)
+		ns_store_be32(msg + 4, mtu);
+	else
+		ns_store_be16(msg + 6, mtu);
+	memcpy(msg + 8, f->last_tcp + 14, q);
+	size_t n = v6 ? fz_ipv6(s->frame, sizeof(s->frame), NS_IPPROTO_ICMPV6, msg, 8 + q, true, 64)
+		      : fz_ipv4(s->frame, sizeof(s->frame), NS_IPPROTO_ICMP, msg, 8 + q, true);
+	fz_inject(f, s->frame, n);
+}
+
+static void udp_in(struct st *s, struct rd *r)
+{
+	uint8_t hdr[8 + 255];
+	uint8_t port = u8(r), len = u8(r);
+	bool v6 = port & 0x80;
+	ns_store_be16(hdr, 5353);
+	ns_store_be16(hdr + 2, (port & 1) ? 7 : (uint16_t)(30000 + port));
+	ns_store_be16(hdr + 4, (uint16_t)(8 + len));
+	hdr[6] = hdr[7] = 0;
+	for (unsigned i = 0; i < len; i++)
+		hdr[8 + i] = u8(r);
+	size_t n = v6 ? fz_ipv6(s->frame, sizeof(s->frame), NS_IPPROTO_UDP, hdr, 8u + len, true, 64)
+		      : fz_ipv4(s->frame, sizeof(s->frame), NS_IPPROTO_UDP, hdr, 8u + len, true);
+	fz_inject(&s->f, s->frame, n);
+}
+
+static void raw_frame(struct st *s, struct rd *r)
+{
+	size_t len = u8(r) * 4u + 14;
+	for (size_t i = 0; i < len; i++)
+		s->frame[i] = u8(r);
+	if (!(s->frame[0] & 1))
+		memcpy(s->frame, fz_mac_stack, 6);
+	if (ns_load_be16(s->frame + 12) == NS_ETHERTYPE_IPV4)
+		fz_fix_ipv4_hdr(s->frame, len);
+	fz_inject(&s->f, s->frame, len);
+}
+
+static void sock_call(struct st *s, struct rd *r)
+{
+	struct ns_stack *stk = s->f.stk;
+	uint8_t op = u8(r), k = u8(r);
+	int fd = slot_fd(s, k);
+	switch (op % 14) {
+	case 0: {           /* connect to the peer, v4 or v6, port from input */
+		bool v6 = k & 0x80;
+		int nfd = ns_socket(stk, v6 ? NS_AF_INET6 : NS_AF_INET, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
+		if (nfd < 0)
+			return;
+		uint16_t port = u16(r);
+		if (v6) {
+			struct sockaddr_in6 a = { .sin6_family = NS_AF_INET6, .sin6_port = htons(port) };
+			memcpy(&a.sin6_addr, fz_ip6_peer, 16);
+			ns_connect(stk, nfd, (struct sockaddr *)&a, sizeof(a));
+		} else {
+			struct sockaddr_in a = { .sin_family = NS_AF_INET, .sin_port = htons(port) };
+			memcpy(&a.sin_addr, fz_ip4_peer, 4);
+			ns_connect(stk, nfd, (struct sockaddr *)&a, sizeof(a));
+		}
+		put_fd(s, nfd);
+		break;
+	}
+	case 1:
+		put_fd(s, ns_accept(stk, k & 1 ? s->f.tcp6 : s->f.tcp4, NULL, NULL, NS_SOCK_NONBLOCK));
+		break;
+	case 2: {
+		size_t n = (size_t)u16(r) % sizeof(s->buf);
+		memset(s->buf, 'x', n);
+		ns_send(stk, fd, s->buf, n, (u8(r) & 1) ? NS_MSG_MORE : 0);
+		break;
+	}
+	case 3:
+		ns_recv(stk, fd, s->buf, (size_t)u16(r) % sizeof(s->buf),
+			NS_MSG_DONTWAIT | ((k & 0x40) ? NS_MSG_PEEK : 0));
+		break;
+	case 4:
+		ns_shutdown(stk, fd, u8(r) % 4);
+		break;
+	case 5:
+		if (fd >= 0) {
+			ns_close(stk, fd);
+			s->fds[k % NFD] = -1;
+		}
+		break;
+	case 6: {
+		static const int opts[][2] = {
+			{ NS_IPPROTO_TCP, NS_TCP_NODELAY }, { NS_IPPROTO_TCP, NS_TCP_CORK },
+			{ NS_IPPROTO_TCP, NS_TCP_MAXSEG }, { NS_IPPROTO_TCP, NS_TCP_KEEPIDLE },
+			{ NS_IPPROTO_TCP, NS_TCP_KEEPINTVL }, { NS_IPPROTO_TCP, NS_TCP_KEEPCNT },
+			{ NS_IPPROTO_TCP, NS_TCP_USER_TIMEOUT }, { NS_IPPROTO_TCP, NS_TCP_QUICKACK },
+			{ NS_SOL_SOCKET, NS_SO_KEEPALIVE }, { NS_SOL_SOCKET, NS_SO_SNDBUF },
+			{ NS_SOL_SOCKET, NS_SO_RCVBUF }, { NS_SOL_SOCKET, NS_SO_LINGER },
+			{ NS_SOL_SOCKET, NS_SO_REUSEADDR }, { NS_IPPROTO_IP, NS_IP_TTL },
+		};
+		uint8_t which = u8(r) % (uint8_t)NS_ARRAY_SIZE(opts);
+		int v[2] = { (int)u32(r), (int)(u8(r) % 5) };
+		if (opts[which][1] == NS_SO_LINGER && opts[which][0] == NS_SOL_SOCKET)
+			v[0] &= 1;
+		ns_setsockopt(stk, fd, opts[which][0], opts[which][1], v,
+			      opts[which][1] == NS_SO_LINGER ? sizeof(v) : sizeof(int));
+		break;
+	}
+	case 7: {
+		uint8_t info[256];
+		socklen_t l = sizeof(info);
+		ns_getsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_INFO, info, &l);
+		int e;
+		l = sizeof(e);
+		ns_getsockopt(stk, fd, NS_SOL_SOCKET, NS_SO_ERROR, &e, &l);
+		break;
+	}
+	case 8:
+		ns_poll_mask(stk, fd);
+		break;
+	case 9: {
+		int v;
+		ns_ioctl(stk, fd, k & 1 ? NS_SIOCOUTQ : NS_SIOCINQ, &v);
+		break;
+	}
+	case 10: {          /* a listener on a port of the input's choosing */
+		int nfd = ns_socket(stk, NS_AF_INET, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
+		struct sockaddr_in a = { .sin_family = NS_AF_INET, .sin_port = htons(u16(r)) };
+		if (nfd >= 0 && ns_bind(stk, nfd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			ns_listen(stk, nfd, u8(r) % 4);
+		put_fd(s, nfd);
+		break;
+	}
+	case 11: {          /* UDP socket sending to the peer */
+		int nfd = ns_socket(stk, NS_AF_INET, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+		struct sockaddr_in a = { .sin_family = NS_AF_INET, .sin_port = htons(u16(r)) };
+		memcpy(&a.sin_addr, fz_ip4_peer, 4);
+		size_t n = (size_t)u16(r) % 4000;
+		memset(s->buf, 'u', n);
+		if (nfd >= 0)
+			ns_sendto(stk, nfd, s->buf, n, 0, (struct sockaddr *)&a, sizeof(a));
+		put_fd(s, nfd);
+		break;
+	}
+	case 12:
+		ns_recvfrom(stk, k & 1 ? s->f.udp6 : s->f.udp4, s->buf, sizeof(s->buf), NS_MSG_DONTWAIT,
+			    NULL, NULL);
+		break;
+	default: {
+		struct sockaddr_in6 a;
+		socklen_t l = sizeof(a);
+		ns_getsockname(stk, fd, (struct sockaddr *)&a, &l);
+		l = sizeof(a);
+		ns_getpeername(stk, fd, (struct sockaddr *)&a, &l);
+		break;
+	}
+	}
+}
+
+static void services_close(struct fz *f)
+{
+	ns_close(f->stk, f->udp4);
+	ns_close(f->stk, f->udp6);
+	ns_close(f->stk, f->tcp4);
+	ns_close(f->stk, f->tcp6);
+}
+
+static void services_open(struct fz *f)
+{
+	f->udp4 = fz_listen(f, NS_AF_INET, NS_SOCK_DGRAM, 7);
+	f->udp6 = fz_listen(f, NS_AF_INET6, NS_SOCK_DGRAM, 7);
+	f->tcp4 = fz_listen(f, NS_AF_INET, NS_SOCK_STREAM, 80);
+	f->tcp6 = fz_listen(f, NS_AF_INET6, NS_SOCK_STREAM, 80);
+}
+
+static struct st *S;
+
+/* At exit the stack is destroyed, so LeakSanitizer's exit check sees
+ * anything it failed to free (per-input leak checks are off: the stack's
+ * deferred RCU frees would trip them on every input). */
+static void whole_exit(void)
+{
+	if (!S)
+		return;
+	fz_fini(&S->f);
+	free(S);
+	S = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!S) {
+		S = malloc(sizeof(*S));
+		fz_init(&S->f, 11);
+		atexit(whole_exit);
+	} else {
+		services_open(&S->f);
+	}
+	struct st *s = S;
+	ns_seeded_rng_init(&s->f.rng, 11);
+	s->f.last_tcp_len = 0;
+	for (int i = 0; i < NFD; i++)
+		s->fds[i] = -1;
+	struct rd r = { .p = data, .n = size };
+	for (int steps = 0; r.i < r.n && steps < 400; steps++) {
+		uint8_t op = u8(&r);
+		switch (op % 8) {
+		case 0: raw_frame(s, &r); break;
+		case 1:
+		case 2: tcp_reply(s, &r); break;
+		case 3: udp_in(s, &r); break;
+		case 4: icmp_error(s, &r); break;
+		case 5: fz_advance(&s->f, (1ull << (u8(&r) % 37)) * NS_NSEC_PER_USEC); break;
+		default: sock_call(s, &r); break;
+		}
+		fz_run(&s->f);
+	}
+	for (int i = 0; i < NFD; i++)
+		if (s->fds[i] >= 0)
+			ns_close(s->f.stk, s->fds[i]);
+	services_close(&s->f);
+	fz_advance(&s->f, 7200 * NS_NSEC_PER_SEC);
+	if (ns_stack_live_pkts(s->f.stk) != 0) {
+		fprintf(stderr, "fuzz_whole: %llu packets still alive two hours after every socket closed\n",
+			(unsigned long long)ns_stack_live_pkts(s->f.stk));
+		abort();
+	}
+	return 0;
+}
