@@ -163,6 +163,7 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 	pkt->l3 = pkt->data;
 	pkt->nic = nic->id;
 	/* partial checksums and GSO are completed for the link by ns__nic_write */
+	NS_STAT_ADD(stk, IpExtOutOctets, ns_pkt_len(pkt));
 	if (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK))
 		return ns__eth_output(nic, pkt, nic->mac, NS_ETHERTYPE_IPV4);
 	uint32_t dst = ns_ip4_dst(ns_pkt_data(pkt));
@@ -237,6 +238,7 @@ static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	uint16_t id = ns__ipv4_next_id(stk, c->src, c->dst, c->proto);
 	build_hdr(h, c, (uint16_t)(l4len + hlen), id, df ? NS_IP_DF : 0, true);
 	if (c->local) {
+		NS_STAT_ADD(stk, IpExtOutOctets, ns_pkt_len(pkt));
 		ns__ipv4_local_enqueue(stk, c->nic, pkt);
 		return 0;
 	}

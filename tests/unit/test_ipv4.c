@@ -76,6 +76,9 @@ static void test_echo_reply_after_arp(void **state)
 	assert_int_equal(t4_stat(c.s.stk, "IpInDelivers"), 1);
 	assert_int_equal(t4_stat(c.s.stk, "ArpOutRequests"), 1);
 	assert_int_equal(t4_stat(c.s.stk, "ArpInReplies"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInOctets"), 20 + 8 + 100);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtOutOctets"), 20 + 8 + 100);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInNoECTPkts"), 1);
 	t4_fini(&c);
 }
 

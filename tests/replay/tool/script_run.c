@@ -689,10 +689,15 @@ static void do_syscall(struct nsr_runner *r, const struct nsr_stmt *st)
 {
 	uint64_t lo, hi;
 	bool any;
-	event_window(r, &st->time, &lo, &hi, &any);
-	finish_pending(r);
+	/* a system call waits for a blocking one still in progress (one syscall thread, as
+	 * in packetdrill); its relative time then counts from when that one returned */
+	if (r->pend.active) {
+		finish_pending(r);
+		r->base_ns = NS_MAX(r->base_ns, r->v->vc.now);
+	}
 	if (r->failed)
 		return;
+	event_window(r, &st->time, &lo, &hi, &any);
 	advance_until(r, lo, NULL);
 	settle_pending(r);
 	uint64_t end = st->time.blocking ?
