@@ -37,10 +37,15 @@ cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -pthread -I. -Inetstack tests/bench/ti
 cc -std=gnu11 -O2 -Wall tests/bench/afp_tx_bench.c -o "$BIN/afp_tx_bench" || exit 1
 NSB=$(cd "$BIN" && pwd)/nsbench
 
+# only PIDs still our children: one that ended earlier (a stopped scenario's
+# netstackd) may have been reused by another run on the machine
+ours() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
+	live=""
+	for p in $pids; do ours "$p" && live="$live $p"; done
+	for p in $live; do kill "$p" 2>/dev/null; done
 	sleep 0.3
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	for p in $live; do ours "$p" && kill -9 "$p" 2>/dev/null; done
 	for n in $nss; do ip netns del "$n" 2>/dev/null; done
 }
 trap cleanup EXIT INT TERM

@@ -51,6 +51,13 @@ wait_ping_in() {
 
 # stop_nsd PID: SIGTERM, bounded wait, exit status 0
 stop_nsd() {
+	if ! kill -0 "$1" 2>/dev/null; then
+		wait "$1"
+		st=$?
+		echo "    netstackd (pid $1) had ended before SIGTERM: $(exit_desc $st)" >&2
+		[ $st != 0 ] || st=1
+		return $st
+	fi
 	kill -TERM "$1" 2>/dev/null
 	i=0
 	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

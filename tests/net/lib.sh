@@ -18,13 +18,48 @@ net_init() {
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 }
 
+# exit_desc STATUS: "exit status N" or "killed by signal NAME" for a $? value
+exit_desc() {
+	if [ "$1" -gt 128 ] && [ "$1" -lt 160 ]; then
+		echo "killed by signal SIG$(kill -l $(($1 - 128)) 2>/dev/null) ($1)"
+	else
+		echo "exit status $1"
+	fi
+}
+
+# On failure: how every netstackd that is no longer running ended (one that
+# died by itself shows its signal), so a failure is not a silent "no answer".
+nsd_report_exits() {
+	for e in ${NSD_LIST:-}; do
+		p=${e%%:*}
+		ours "$p" && continue
+		wait "$p" 2>/dev/null
+		st=$?
+		[ $st = 127 ] && continue
+		echo "NOTE: netstackd '${e#*:}' (pid $p) was not running at cleanup: $(exit_desc $st)"
+		ls /tmp/cores/core.*."$p" 2>/dev/null | sed 's/^/NOTE: core file /'
+	done
+}
+
+# ours PID: PID is still a child of this shell.  A PID that ended long ago
+# may belong to someone else by now (pid_max is small and several test runs
+# share the machine): killing it by number would hit another run's netstackd.
+# (a zombie is not running: it counts as gone)
+ours() {
+	set -- $(ps -o ppid=,stat= -p "$1" 2>/dev/null)
+	[ "${1:-}" = "$$" ] && [ "${2#Z}" = "${2:-}" ]
+}
+
 net_cleanup() {
 	rc=$?
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do
+	[ $rc = 0 ] || nsd_report_exits
+	live=""
+	for p in $PIDS; do ours "$p" && live="$live $p"; done
+	for p in $live; do kill "$p" 2>/dev/null; done
+	for p in $live; do
 		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null
+		while ours "$p" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		ours "$p" && kill -9 "$p" 2>/dev/null
 	done
 	ip netns del "$NS" 2>/dev/null
 	if [ $rc != 0 ] || [ "${KEEP_LOGS:-}" ]; then
@@ -47,6 +82,7 @@ nsd_start() {
 	ip netns exec "$NS" "$NSD" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
 	NSD_PID=$!
 	PIDS="$PIDS $NSD_PID"
+	NSD_LIST="${NSD_LIST:-} $NSD_PID:$name"
 }
 
 # nsd_stat PID OUTFILE NAME: asks netstackd for its statistics (SIGUSR1, the

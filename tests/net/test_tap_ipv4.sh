@@ -74,7 +74,8 @@ i=0
 while kill -0 $NSD_PID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "netstackd exits on SIGTERM within 5 s" sh -c "! kill -0 $NSD_PID 2>/dev/null"
 wait $NSD_PID
-check "exit status 0" [ $? = 0 ]
+st=$?
+check "exit status 0 (netstackd: $(exit_desc $st))" [ $st = 0 ]
 check "persistent tap still exists" in_ns ip link show "$TAP"
 # --pcap recorded both directions, readable by tcpdump
 tcpdump -nn -r "$WORK/cap.pcap" 2>/dev/null >"$WORK/cap.txt"
