@@ -110,6 +110,8 @@ static struct ns_pkt *build_report(struct ns_nd *nd, const struct ns_addr *gs, c
 		return NULL;
 	}
 	ns__icmp6_count_out(stk, NS_ICMP6_MLD2_REPORT);
+	NS_STAT_INC(stk, Ip6OutRequests);
+	NS_STAT_ADD(stk, Ip6OutOctets, ns_pkt_len(p));
 	return p;
 }
 
