@@ -380,12 +380,16 @@ void tcp_tlp_fire(struct tcp_ep *ep)
 		ns_rack_tlp_sent(&ep->rack, ep->snd_nxt, false);
 	} else {
 		/* retransmit the last segment */
-		uint32_t last = ep->snd_nxt - NS_MIN(mss, ep->snd_nxt - ep->snd_una);
+		/* the last MSS-sized piece of the last segment (Linux tcp_send_loss_probe
+		 * fragments a multi-segment skb to its tail) */
+		uint32_t start = ep->snd_una;
 		if (ep->txr_n) {
 			struct tcp_txrec *r = tcp_txr_get(ep, ep->txr_n - 1);
-			if (ns_seq_geq(r->seq, ep->snd_una))
-				last = r->seq;
+			if (ns_seq_gt(r->seq, start))
+				start = r->seq;
 		}
+		uint32_t len = ns_seq_diff(start, ep->fin_sent ? ep->fin_seq : ep->snd_nxt);
+		uint32_t last = len ? start + ((len - 1) / mss) * mss : start;
 		tcp_retransmit_seq(ep, last, 0);
 		ns_rack_tlp_sent(&ep->rack, ep->snd_nxt, true);
 	}

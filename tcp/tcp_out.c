@@ -421,7 +421,9 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	if (len)
 		sndq_copy(ep, seq, ns_pkt_data(pkt), len);
 	uint8_t flags = TCPF_ACK;
-	if (len)
+	/* PSH on the segment carrying the last byte written so far (Linux marks the
+	 * tail of each write; a split or retransmitted front part has none) */
+	if (len && seq + len == (ep->fin_queued ? ep->fin_seq : ep->write_seq))
 		flags |= TCPF_PSH;
 	if (ep->fin_queued && seq + len == ep->fin_seq) {
 		flags |= TCPF_FIN;

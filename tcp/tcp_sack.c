@@ -22,6 +22,7 @@ void ns_sack_sb_init(struct ns_sack_sb *sb, uint32_t snd_una, uint32_t mss)
 	sb->snd_una = sb->snd_max = sb->high_rxt = sb->recovery_point = snd_una;
 	sb->mss = mss ? mss : NS_TCP_MSS_DEFAULT;
 	sb->dupthresh = NS_SACK_DUPTHRESH;
+	sb->reordering = NS_SACK_REORDERING_INIT;
 	sb->ranges = sb->inline_ranges;
 	sb->cap = NS_SACK_INLINE;
 }
@@ -184,6 +185,72 @@ static bool block_valid(const struct ns_sack_sb *sb, const struct ns_tcp_sack_bl
 	return b->end - b->start <= 0x40000000u;
 }
 
+/* One past the highest SACKed byte, or snd_una (Linux tcp_highest_sack_seq). */
+static uint32_t fack(const struct ns_sack_sb *sb)
+{
+	return sb->n ? sb->ranges[sb->n - 1].end : sb->snd_una;
+}
+
+/* The lowest byte of [s, e) not SACKed yet, or e if all of it is. */
+static uint32_t first_unsacked(const struct ns_sack_sb *sb, uint32_t s, uint32_t e)
+{
+	for (unsigned i = 0; i < sb->n && ns_seq_lt(s, e); i++) {
+		if (ns_seq_leq(sb->ranges[i].end, s))
+			continue;
+		if (ns_seq_gt(sb->ranges[i].start, s))
+			break;
+		s = sb->ranges[i].end;
+	}
+	return ns_seq_min(s, e);
+}
+
+/* Linux tcp_check_sack_reordering: low_seq delivered below fack_seq. */
+static void check_reordering(struct ns_sack_sb *sb, uint32_t low_seq, uint32_t fack_seq,
+			     struct ns_sack_update *u)
+{
+	if (!ns_seq_lt(low_seq, fack_seq))
+		return;
+	uint32_t metric = fack_seq - low_seq;
+	if (sb->mss && metric > sb->reordering * sb->mss)
+		sb->reordering = NS_MIN((metric + sb->mss - 1) / sb->mss, (uint32_t)NS_SACK_REORDERING_MAX);
+	sb->reord_seen++;
+	u->reorder = true;
+}
+
+/* Lowest newly SACKed, never retransmitted byte below the fack of its time (Linux state->reord). */
+static void sack_blocks(struct ns_sack_sb *sb, const struct ns_tcp_sack_block *blocks, unsigned n,
+			bool dsack, struct ns_sack_update *u)
+{
+	/* Linux tags in sequence order: process the valid blocks lowest first */
+	unsigned order[NS_TCP_MAX_SACKS], m = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (dsack && i == 0)
+			continue;               /* a duplicate report adds no SACK information */
+		if (!block_valid(sb, &blocks[i], false)) {
+			u->discarded++;
+			continue;
+		}
+		unsigned j = m++;
+		while (j > 0 && ns_seq_gt(blocks[order[j - 1]].start, blocks[i].start)) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	uint32_t reord = sb->snd_max;
+	for (unsigned k = 0; k < m; k++) {
+		const struct ns_tcp_sack_block *b = &blocks[order[k]];
+		uint32_t f = fack(sb);
+		uint32_t fresh = first_unsacked(sb, b->start, b->end);
+		uint32_t low = ns_seq_max(fresh, sb->high_rxt);         /* never retransmitted */
+		if (ns_seq_lt(low, b->end) && ns_seq_lt(low, f) && ns_seq_lt(low, reord))
+			reord = low;
+		u->newly_sacked += range_add(sb, b->start, b->end);
+	}
+	if (ns_seq_lt(reord, sb->snd_max))
+		check_reordering(sb, reord, fack(sb), u);
+}
+
 void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_sack_block *blocks,
 		       unsigned n, struct ns_sack_update *u)
 {
@@ -194,6 +261,11 @@ void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_
 	if (n > NS_TCP_MAX_SACKS)
 		n = NS_TCP_MAX_SACKS;
 	bool advanced = ns_seq_gt(ack, sb->snd_una);
+	/* Linux tcp_clean_rtx_queue: never-retransmitted, un-SACKed data newly ACKed
+	 * below the fack from before this ACK (checked after the SACK blocks, as Linux) */
+	uint32_t prior_fack = fack(sb), cum_low = ack;
+	if (advanced && sb->n)
+		cum_low = first_unsacked(sb, ns_seq_max(sb->snd_una, sb->high_rxt), ack);
 	if (advanced) {
 		u->newly_acked = ack - sb->snd_una;
 		u->acked_sacked = advance_una(sb, ack);
@@ -208,16 +280,11 @@ void ns_sack_sb_update(struct ns_sack_sb *sb, uint32_t ack, const struct ns_tcp_
 	u->dsack_below_una = u->dsack && below;
 	if (u->dsack)
 		u->dsack_block = blocks[0];
-	for (unsigned i = 0; i < n; i++) {
-		bool d = u->dsack && i == 0;
-		if (!block_valid(sb, &blocks[i], d)) {
-			u->discarded++;
-			continue;
-		}
-		if (d)
-			continue;               /* a duplicate report adds no SACK information */
-		u->newly_sacked += range_add(sb, blocks[i].start, blocks[i].end);
-	}
+	if (u->dsack && !block_valid(sb, &blocks[0], true))
+		u->discarded++;
+	sack_blocks(sb, blocks, n, u->dsack, u);
+	if (ns_seq_lt(cum_low, ack))
+		check_reordering(sb, cum_low, prior_fack, u);
 	u->delivered = u->newly_sacked + (u->newly_acked - u->acked_sacked);
 	u->reneged = advanced && sb->n && ns_seq_leq(sb->ranges[0].start, sb->snd_una);
 	u->highest_sacked = sb->n ? sb->ranges[sb->n - 1].end : sb->snd_una;

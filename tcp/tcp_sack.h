@@ -43,6 +43,8 @@ struct ns_sack_sb {
 	 * marked lost, then sends new data.  Set both for strict RFC 6675.
 	 */
 	bool rfc_rule3, rfc_rescue;
+	uint32_t reordering;            /* reordering degree in segments (Linux tp->reordering, tcpi_reordering) */
+	uint32_t reord_seen;            /* reordering events (tcpi_reord_seen) */
 	bool lost_mark_valid;
 	uint32_t lost_mark;             /* unSACKed bytes below it were marked lost (RACK / RTO) */
 	struct ns_tcp_sack_block *ranges;       /* sorted, disjoint, non-adjacent; inline or heap */
@@ -63,7 +65,12 @@ struct ns_sack_update {
 	struct ns_tcp_sack_block dsack_block;
 	bool reneged;                   /* snd_una now sits on a SACKed range: receiver reneged */
 	uint32_t highest_sacked;        /* one past the highest SACKed byte, or snd_una */
+	bool reorder;                   /* this ACK showed reordering (TcpExtTCPSACKReorder;
+					 * tell RACK: ns_rack_reordering_seen) */
 };
+
+#define NS_SACK_REORDERING_INIT 3       /* Linux tcp_reordering */
+#define NS_SACK_REORDERING_MAX 300      /* Linux tcp_max_reordering */
 
 /* An empty scoreboard: snd_una = snd_max = iss + 1. */
 void ns_sack_sb_init(struct ns_sack_sb *sb, uint32_t snd_una, uint32_t mss);
@@ -79,6 +86,12 @@ void ns_sack_sb_set_mss(struct ns_sack_sb *sb, uint32_t mss);
 
 /*
  * Processes one ACK: ack (the cumulative ACK) and its SACK blocks in wire
+ * order.  Also measures reordering like Linux (tcp_check_sack_reordering):
+ * data never retransmitted (at or above HighRxt) that is SACKed or ACKed
+ * below the highest SACKed byte raises sb->reordering to that distance in
+ * segments (at most 300) and counts sb->reord_seen.  Callers may use
+ * sb->reordering as DupThresh (sb->dupthresh).
+ * The rest:
  * order.  Validates each block (start < end, inside [snd_una - 2^30 window,
  * snd_max], not wrapping), detects D-SACK per RFC 2883 §4 (first block below
  * ack, or inside the second block), merges the rest, advances snd_una and

@@ -67,6 +67,7 @@ struct udp_err {
 	uint8_t payload[];
 };
 #define UDP_ERRQ_MAX 64
+#define UDP_MC_MAX 20                  /* net.ipv4.igmp_max_memberships */
 
 /* Everything a send decided under the lock (also kept for a corked datagram). */
 struct send_plan {
@@ -106,6 +107,13 @@ struct udp_sock {
 	uint8_t tos, tclass;
 	uint8_t pmtudisc;
 	bool recverr, pktinfo, recvttl, recvtos, recvpktinfo6, recvhoplimit6, recvtclass6;
+	/* multicast (udp_mcast.c) */
+	uint8_t mc_ttl, mc_hops;        /* default 1 */
+	bool mc_loop, mc_all, mc_loop6;
+	int mc_if, mc_if6;              /* IP_MULTICAST_IF / IPV6_MULTICAST_IF NIC, 0: route */
+	struct ns_addr mc_addr;         /* IP_MULTICAST_IF source address */
+	int n_mc;
+	struct { struct ns_addr group, addr; int nic; } mc[UDP_MC_MAX];
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -136,6 +144,12 @@ int ns__udp_next_len_locked(struct udp_sock *us);
 void ns__udp_errq_add_locked(struct udp_sock *us, const struct ns_icmp_err *e, int err);
 ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
 void ns__udp_errq_purge_locked(struct udp_sock *us);
+
+/* udp_mcast.c: -ENOPROTOOPT for names that are not multicast options */
+int ns__udp_set_ip_mc(struct ns_sock *sk, int name, const void *v, socklen_t len, int val);
+int ns__udp_get_ip_mc(struct ns_sock *sk, int name, int *val, bool *is_addr);
+int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, int val, socklen_t len);
+int ns__udp_get_ipv6_mc(struct ns_sock *sk, int name, int *val);
 
 /* udp_cmsg.c: per-datagram settings from sendmsg control messages */
 struct udp_txopt {

@@ -129,7 +129,11 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 		return err;
 	if (!v6sock && sk->bound_nic && o.oif && o.oif != sk->bound_nic)
 		return -NS_EINVAL;
+	bool mcast = udp_addr_is_mcast(&dst);
 	int oif = o.oif ? o.oif : sk->bound_nic;
+	if (mcast && !o.oif)                    /* Linux: the multicast interface first */
+		oif = dst.family == NS_AF_INET ? (us->mc_if ? us->mc_if : oif)
+					       : (us->mc_if6 ? us->mc_if6 : oif);
 	if (oif && !ns__nic_get(stk, oif))
 		return -NS_ENODEV;
 	struct ns_route_result rt;
@@ -147,9 +151,13 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 	memset(p, 0, sizeof(*p));
 	bool own_src = us->saddr.family == dst.family && !ns_addr_is_any(&us->saddr);
 	p->tx.src = o.has_src ? o.src : own_src ? us->saddr : rt.src;
+	if (mcast && !o.has_src && !own_src && dst.family == NS_AF_INET && !ns_addr_is_any(&us->mc_addr))
+		p->tx.src = us->mc_addr;
 	p->tx.dst = dst;
 	p->tx.proto = NS_IPPROTO_UDP;
 	p->tx.ttl = (int16_t)(o.ttl >= 0 ? o.ttl : dst.family == NS_AF_INET ? us->ttl : us->hops);
+	if (mcast && o.ttl < 0)                 /* multicast TTL / hop limit, default 1 */
+		p->tx.ttl = dst.family == NS_AF_INET ? us->mc_ttl : us->mc_hops;
 	p->tx.tos = (uint8_t)(o.tos >= 0 ? o.tos : dst.family == NS_AF_INET ? us->tos : us->tclass);
 	p->tx.pmtudisc = us->pmtudisc;
 	p->tx.oif = oif ? oif : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);

@@ -36,6 +36,9 @@ int ns__udp_sock_init(struct ns_sock *sk)
 	us->ttl = -1;
 	us->hops = -1;
 	us->pmtudisc = NS_IP_PMTUDISC_WANT;
+	us->mc_ttl = us->mc_hops = 1;
+	us->mc_loop = us->mc_all = us->mc_loop6 = true;
+	udp_addr_any(&us->mc_addr, NS_AF_INET);
 	sk->proto = us;
 	return 0;
 }
@@ -341,8 +344,9 @@ static int set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
 		us->pmtudisc = (uint8_t)val;
 		return 0;
 	case NS_IP_HDRINCL:
-	default:
 		return -NS_ENOPROTOOPT;
+	default:
+		return ns__udp_set_ip_mc(sk, name, v, len, val);
 	}
 }
 
@@ -362,8 +366,10 @@ static int get_ip(struct ns_sock *sk, int name, int *val)
 			return -NS_ENOTCONN;
 		*val = (int)ns__ip_path_mtu(sk->stk, &us->raddr, sk->bound_nic);
 		return 0;
-	default:
-		return -NS_ENOPROTOOPT;
+	default: {
+		bool is_addr;
+		return ns__udp_get_ip_mc(sk, name, val, &is_addr);
+	}
 	}
 }
 
@@ -373,6 +379,9 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	int val = 0;
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
+	int mc = ns__udp_set_ipv6_mc(sk, name, val, len);
+	if (mc != -NS_ENOPROTOOPT)
+		return mc;
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
 		     name == NS_IPV6_RECVHOPLIMIT || name == NS_IPV6_RECVTCLASS ||
 		     name == NS_IPV6_UNICAST_HOPS || name == NS_IPV6_TCLASS ||
@@ -425,7 +434,7 @@ static int get_ipv6(struct ns_sock *sk, int name, int *val)
 	case NS_IPV6_UNICAST_HOPS: *val = us->hops < 0 ? LOOPBACK_DEFAULT_TTL : us->hops; return 0;
 	case NS_IPV6_TCLASS: *val = us->tclass; return 0;
 	case NS_IPV6_MTU_DISCOVER: *val = us->pmtudisc; return 0;
-	default: return -NS_ENOPROTOOPT;
+	default: return ns__udp_get_ipv6_mc(sk, name, val);
 	}
 }
 
@@ -487,6 +496,12 @@ static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 	pthread_mutex_unlock(&sk->mu);
 	if (err)
 		return err;
+	if (level == NS_IPPROTO_IP && name == 32 /* IP_MULTICAST_IF: an in_addr */) {
+		socklen_t n = NS_MIN(*len, (socklen_t)4);
+		memcpy(v, &val, n);
+		*len = n;
+		return 0;
+	}
 	if (level == NS_IPPROTO_IP && *len < sizeof(int) && *len > 0 && val >= 0 && val <= 255) {
 		unsigned char uc = (unsigned char)val;   /* Linux do_ip_getsockopt */
 		memcpy(v, &uc, 1);

@@ -274,6 +274,7 @@ void nsd_http_serve(struct ns_stack *stk, int fd, const atomic_bool *stop)
 	while (keep && !atomic_load(stop)) {
 		if (have == REQ_BUF) {
 			send_error_close(stk, fd, 431, stop);
+			lingering_close(stk, fd);
 			break;
 		}
 		ssize_t n = ns_recv(stk, fd, buf + have, REQ_BUF - have, 0);

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
 #include <cmocka.h>
 #include "helpers/diff.h"
@@ -971,6 +973,91 @@ static void sc_cork(struct diff_env *e)
 	DIFF_RET(e, O->sendto(e, c, "m", 1, MSG_MORE, NULL, 0));
 }
 
+static void mreq(struct diff_env *e, uint8_t *m, const char *group, int kind)
+{
+	struct sockaddr_storage ss;
+	memset(m, 0, 12);
+	inet_pton(AF_INET, group, m);
+	if (kind >= 0) {
+		diff_addr_fam(e, AF_INET, kind, 0, &ss);
+		memcpy(m + 4, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	}
+}
+
+/* multicast options (IPv4 runs: membership and interface rules; v6: hops/loop/if) */
+static void sc_mcast_opts(struct diff_env *e)
+{
+	int a = S(e, DIFF_A);
+	uint8_t m[12];
+	unsigned char uc = 7;
+	if (e->family == AF_INET6) {
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, 256));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, 4));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 18, -1));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 18));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 19));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 19, 2));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 19, 0));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 19));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 17, 999));
+		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 17, 0));
+		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 17));
+		DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IPV6, 18, &uc, 1));
+		return;
+	}
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, 300));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, 5));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 33, -1));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 33, &uc, 1));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 34));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 34, 0));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 34));
+	DIFF_RET(e, geti(e, a, IPPROTO_IP, 49));
+	DIFF_RET(e, seti(e, a, IPPROTO_IP, 49, 2));
+	/* memberships */
+	mreq(e, m, "239.1.2.3", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 4));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	mreq(e, m, "10.0.0.1", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	mreq(e, m, "239.1.2.3", -1);
+	int32_t bad = 999;
+	memcpy(m + 8, &bad, 4);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 12));
+	mreq(e, m, "239.1.2.3", DIFF_NONLOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8));
+	mreq(e, m, "239.1.2.9", DIFF_LOCAL);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 36, m, 8));
+	for (int i = 0; i < 21; i++) {
+		char g[32];
+		snprintf(g, sizeof(g), "239.9.9.%d", i + 1);
+		mreq(e, m, g, DIFF_LOCAL);
+		diff_record(e, O->setsockopt(e, a, IPPROTO_IP, 35, m, 8), "join %d", i);
+	}
+	/* IP_MULTICAST_IF */
+	struct sockaddr_storage ss;
+	diff_addr_fam(e, AF_INET, DIFF_LOCAL, 0, &ss);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 4));
+	uint8_t got[8] = { 0 };
+	socklen_t l = sizeof(got);
+	DIFF_RET(e, O->getsockopt(e, a, IPPROTO_IP, 32, got, &l));
+	DIFF_VAL(e, "mc if", l * 10 + (memcmp(got, &((struct sockaddr_in *)&ss)->sin_addr, 4) == 0));
+	diff_addr_fam(e, AF_INET, DIFF_NONLOCAL, 0, &ss);
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 4));
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &((struct sockaddr_in *)&ss)->sin_addr, 3));
+	uint32_t any = 0;
+	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &any, 4));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -994,6 +1081,7 @@ static const struct diff_case cases[] = {
 	{ "send_cmsg", sc_send_cmsg, DIFF_V4 | DIFF_V6 },
 	{ "recv_cmsg", sc_recv_cmsg, DIFF_V4 | DIFF_V6 },
 	{ "cork", sc_cork, DIFF_V4 | DIFF_V6 },
+	{ "mcast_opts", sc_mcast_opts, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)

@@ -192,6 +192,48 @@ static void test_external_loss_mark(void **state)
 	ns_sack_sb_fini(&sb);
 }
 
+/* cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt: tcpi_reordering 10, tcpi_reord_seen 2. */
+static void test_reordering_degree_like_linux(void **state)
+{
+	(void)state;
+	struct ns_sack_sb sb;
+	struct ns_sack_update u;
+	ns_sack_sb_init(&sb, 1, 1000);
+	ns_sack_sb_sent(&sb, 10001);
+	assert_int_equal(sb.reordering, 3);
+	struct ns_tcp_sack_block b[2] = { B(9001, 10001) };
+	ns_sack_sb_update(&sb, 1, b, 1, &u);
+	assert_false(u.reorder);                        /* the highest SACK itself */
+	assert_int_equal(sb.reord_seen, 0);
+	b[0] = B(3001, 4001);
+	b[1] = B(9001, 10001);
+	ns_sack_sb_update(&sb, 1, b, 2, &u);
+	assert_true(u.reorder);
+	assert_int_equal(sb.reordering, 7);             /* (10001 - 3001) / 1000 */
+	assert_int_equal(sb.reord_seen, 1);
+	ns_sack_sb_update(&sb, 10001, NULL, 0, &u);     /* 1:3001 etc. were only late */
+	assert_true(u.reorder);
+	assert_int_equal(sb.reordering, 10);
+	assert_int_equal(sb.reord_seen, 2);
+	/* retransmitted data arriving below the fack is not reordering */
+	ns_sack_sb_sent(&sb, 20001);
+	b[0] = B(15001, 20001);
+	ns_sack_sb_update(&sb, 10001, b, 1, &u);
+	ns_sack_sb_enter_recovery(&sb);
+	ns_sack_sb_retransmitted(&sb, 10001, 15001);
+	ns_sack_sb_update(&sb, 20001, NULL, 0, &u);
+	assert_false(u.reorder);
+	assert_int_equal(sb.reord_seen, 2);
+	/* capped at 300 segments */
+	ns_sack_sb_init(&sb, 1, 10);
+	ns_sack_sb_sent(&sb, 100001);
+	b[0] = B(99001, 100001);
+	ns_sack_sb_update(&sb, 1, b, 1, &u);
+	ns_sack_sb_update(&sb, 99001, NULL, 0, &u);
+	assert_int_equal(sb.reordering, NS_SACK_REORDERING_MAX);
+	ns_sack_sb_fini(&sb);
+}
+
 static void test_dsack_and_validation(void **state)
 {
 	(void)state;
@@ -459,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_rule3_multiple_holes),
 		cmocka_unit_test(test_rescue_never_repeats_retransmitted),
 		cmocka_unit_test(test_external_loss_mark),
+		cmocka_unit_test(test_reordering_degree_like_linux),
 		cmocka_unit_test(test_dsack_and_validation),
 		cmocka_unit_test(test_reneging),
 		cmocka_unit_test(test_random_against_model),

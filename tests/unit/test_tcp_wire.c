@@ -293,6 +293,156 @@ static void test_active_open_syn(void **state)
 	t4_fini(&c);
 }
 
+/* ACK from the peer for everything up to ack */
+static void peer_ack(struct wire *w, uint32_t ack)
+{
+	uint8_t o[12];
+	ts_opt(o, w->tsval++, 0);
+	inject_tcp(w, w->peer_nxt, ack, NS_TEST_TCP_ACK, 502, o, sizeof(o), NULL, 0);
+}
+
+static void test_nagle_cork_nodelay(void **state)
+{
+	(void)state;
+	struct wire w;
+	wire_up(&w);
+	struct ns_stack *stk = w.c.s.stk;
+	struct ns_test_parsed pp;
+	uint32_t una = w.our_isn + 1;
+	/* Nagle: the first small write goes, a second waits for the ACK */
+	assert_int_equal(ns_send(stk, w.afd, "aaaa", 4, 0), 4);
+	t4_settle(&w.c);
+	struct ns_pkt *p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.payload_len, 4);
+	ns_pkt_unref(p);
+	assert_int_equal(ns_send(stk, w.afd, "bbbb", 4, 0), 4);
+	t4_settle(&w.c);
+	assert_null(ns_test_capture(&w.c.s));
+	peer_ack(&w, una + 4);
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.payload_len, 4);
+	assert_int_equal(pp.seq, una + 4);
+	ns_pkt_unref(p);
+	peer_ack(&w, una + 8);
+	una += 8;
+	/* TCP_NODELAY: both small writes go at once */
+	int one = 1, zero = 0;
+	assert_int_equal(ns_setsockopt(stk, w.afd, NS_IPPROTO_TCP, NS_TCP_NODELAY, &one, sizeof(one)), 0);
+	assert_int_equal(ns_send(stk, w.afd, "cc", 2, 0), 2);
+	assert_int_equal(ns_send(stk, w.afd, "dd", 2, 0), 2);
+	t4_settle(&w.c);
+	assert_int_equal(ns_test_capture_drop(&w.c.s), 2);
+	peer_ack(&w, una + 4);
+	una += 4;
+	/* TCP_CORK: nothing until uncorked (or a full segment) */
+	assert_int_equal(ns_setsockopt(stk, w.afd, NS_IPPROTO_TCP, NS_TCP_CORK, &one, sizeof(one)), 0);
+	assert_int_equal(ns_send(stk, w.afd, "ee", 2, 0), 2);
+	assert_int_equal(ns_send(stk, w.afd, "ff", 2, 0), 2);
+	t4_settle(&w.c);
+	assert_null(ns_test_capture(&w.c.s));
+	assert_int_equal(ns_setsockopt(stk, w.afd, NS_IPPROTO_TCP, NS_TCP_CORK, &zero, sizeof(zero)), 0);
+	t4_settle(&w.c);
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.payload_len, 4);
+	ns_pkt_unref(p);
+	peer_ack(&w, una + 4);
+	una += 4;
+	/* MSG_MORE holds a small write; the next plain one flushes both */
+	assert_int_equal(ns_send(stk, w.afd, "gg", 2, NS_MSG_MORE), 2);
+	t4_settle(&w.c);
+	assert_null(ns_test_capture(&w.c.s));
+	assert_int_equal(ns_send(stk, w.afd, "hh", 2, 0), 2);
+	t4_settle(&w.c);
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.payload_len, 4);
+	ns_pkt_unref(p);
+	peer_ack(&w, una + 4);
+	wire_down(&w);
+}
+
+static void test_delayed_ack(void **state)
+{
+	(void)state;
+	struct wire w;
+	wire_up(&w);
+	struct ns_test_parsed pp;
+	char d[1448];
+	memset(d, 'z', sizeof(d));
+	/* leave quick-ACK mode: 16 segments are ACKed at once */
+	for (int i = 0; i < 40; i++) {
+		inject_data(&w, w.peer_nxt, d, 100, w.tsval++);
+		w.peer_nxt += 100;
+		ns_test_capture_drop(&w.c.s);
+		char b[256];
+		ns_recv(w.c.s.stk, w.afd, b, sizeof(b), NS_MSG_DONTWAIT);
+	}
+	/* now a lone small segment waits for the delayed-ACK timer (40 ms) */
+	inject_data(&w, w.peer_nxt, d, 100, w.tsval++);
+	w.peer_nxt += 100;
+	assert_null(ns_test_capture(&w.c.s));
+	t4_advance(&w.c, 39 * NS_NSEC_PER_MSEC);
+	assert_null(ns_test_capture(&w.c.s));
+	t4_advance(&w.c, 2 * NS_NSEC_PER_MSEC);
+	struct ns_pkt *p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.ack, w.peer_nxt);
+	ns_pkt_unref(p);
+	/* two full-sized segments: ACK at once */
+	inject_data(&w, w.peer_nxt, d, sizeof(d), w.tsval++);
+	w.peer_nxt += sizeof(d);
+	inject_data(&w, w.peer_nxt, d, sizeof(d), w.tsval++);
+	w.peer_nxt += sizeof(d);
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.ack, w.peer_nxt);
+	ns_pkt_unref(p);
+	uint64_t v;
+	assert_int_equal(ns_stat_get(w.c.s.stk, "TcpExtDelayedACKs", &v), 0);
+	assert_true(v >= 1);
+	wire_down(&w);
+}
+
+static void test_icmp_frag_needed(void **state)
+{
+	(void)state;
+	struct wire w;
+	wire_up(&w);
+	struct ns_stack *stk = w.c.s.stk;
+	struct ns_test_parsed pp;
+	static char big[8000];
+	memset(big, 'q', sizeof(big));
+	int one = 1;
+	assert_int_equal(ns_setsockopt(stk, w.afd, NS_IPPROTO_TCP, NS_TCP_NODELAY, &one, sizeof(one)), 0);
+	assert_int_equal(ns_send(stk, w.afd, big, 1448, 0), 1448);
+	t4_settle(&w.c);
+	struct ns_pkt *p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.payload_len, 1448);
+	/* a router says: MTU 1200 (RFC 1191), quoting our segment */
+	uint8_t f[1600];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	size_t n = ns_test_build_icmp(f, &h, NS_ICMP_DEST_UNREACH, NS_ICMP_FRAG_NEEDED, 1200, pp.l3, 28 + 20);
+	ns_pkt_unref(p);
+	t4_inject(&w.c, f, n);
+	/* the segment is sent again, cut to the new MSS */
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_true(pp.payload_len <= 1200 - 40 - 12);
+	assert_int_equal(pp.seq, w.our_isn + 1);
+	ns_pkt_unref(p);
+	int mss = 0;
+	socklen_t l = sizeof(mss);
+	assert_int_equal(ns_getsockopt(stk, w.afd, NS_IPPROTO_TCP, NS_TCP_MAXSEG, &mss, &l), 0);
+	assert_int_equal(mss, 1200 - 40 - 12);
+	ns_test_capture_drop(&w.c.s);
+	wire_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +450,9 @@ int main(void)
 		cmocka_unit_test(test_challenge_acks),
 		cmocka_unit_test(test_data_acks_sack_paws),
 		cmocka_unit_test(test_active_open_syn),
+		cmocka_unit_test(test_nagle_cork_nodelay),
+		cmocka_unit_test(test_delayed_ack),
+		cmocka_unit_test(test_icmp_frag_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

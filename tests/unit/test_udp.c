@@ -297,6 +297,46 @@ static void test_broadcast(void **state)
 	pair_fini(&p);
 }
 
+static void test_multicast(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int r1 = udp_sock(B, NS_AF_INET), r2 = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	uint8_t mr[8];
+	struct sockaddr_in g = sockt_sin("239.1.2.3", 9400), me = sockt_sin("198.18.0.2", 0);
+	memcpy(mr, &g.sin_addr, 4);
+	memcpy(mr + 4, &me.sin_addr, 4);
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? r2 : r1;
+		assert_int_equal(setint(B, fd, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+		bind4(B, fd, "0.0.0.0", 9400, 0);
+		assert_int_equal(ns_setsockopt(B, fd, NS_IPPROTO_IP, 35 /* IP_ADD_MEMBERSHIP */, mr, 8), 0);
+		assert_int_equal(setint(B, fd, NS_IPPROTO_IP, NS_IP_RECVTTL, 1), 0);
+	}
+	assert_int_equal(sendto4(A, tx, "239.1.2.3", 9400, "mc", 2), 2);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	for (int i = 0; i < 2; i++) {
+		char b[8];
+		union { struct cmsghdr h; uint8_t raw[64]; } ctl;
+		struct iovec iov = { b, sizeof(b) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+				    .msg_controllen = sizeof(ctl) };
+		assert_int_equal(ns_recvmsg(B, i ? r2 : r1, &m, 0), 2);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		assert_non_null(c);
+		int ttl;
+		memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+		assert_int_equal(ttl, 1);               /* IP_MULTICAST_TTL defaults to 1 */
+	}
+	assert_int_equal(stat(B, "UdpNoPorts"), 0);
+	ns_close(A, tx);
+	ns_close(B, r1);
+	ns_close(B, r2);
+	pair_fini(&p);
+}
+
 static void test_reuseport_distribution(void **state)
 {
 	(void)state;
@@ -986,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_rcvbuf_overflow),
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_reuseport_distribution),
+		cmocka_unit_test(test_multicast),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
 		cmocka_unit_test(test_ipv6_wire),
