@@ -223,6 +223,10 @@ void ns__ipv4_rcv_common(struct ns_nic *nic, struct ns_pkt *pkt, bool local)
 		goto hdr_error;
 	ns_pkt_trim(pkt, tot);          /* link padding */
 	pkt->l3 = pkt->data;
+	NS_STAT_ADD(stk, IpExtInOctets, tot);
+	static const enum ns_stat_id ecn_stat[4] = { NS_STAT_IpExtInNoECTPkts, NS_STAT_IpExtInECT1Pkts,
+						     NS_STAT_IpExtInECT0Pkts, NS_STAT_IpExtInCEPkts };
+	ns__stat_inc(stk, ecn_stat[h[1] & 3]);
 
 	uint32_t src = ns_ip4_src(h), dst = ns_ip4_dst(h);
 	struct ns_addr sa, da;

@@ -163,6 +163,7 @@ int ns__ipv4_xmit(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt, 
 	pkt->l3 = pkt->data;
 	pkt->nic = nic->id;
 	/* partial checksums and GSO are completed for the link by ns__nic_write */
+	NS_STAT_ADD(stk, IpExtOutOctets, ns_pkt_len(pkt));
 	if (nic->link->caps & (NS_LINK_CAP_NOARP | NS_LINK_CAP_LOOPBACK))
 		return ns__eth_output(nic, pkt, nic->mac, NS_ETHERTYPE_IPV4);
 	uint32_t dst = ns_ip4_dst(ns_pkt_data(pkt));
@@ -185,6 +186,7 @@ struct out_ctx {
 	uint32_t optlen;
 	bool local;
 	bool bcast;                     /* limited or directed broadcast */
+	bool loop;                      /* a copy goes to local sockets */
 	uint32_t src, dst, nexthop;
 	uint8_t ttl, tos, proto;
 };
@@ -237,12 +239,12 @@ static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	uint16_t id = ns__ipv4_next_id(stk, c->src, c->dst, c->proto);
 	build_hdr(h, c, (uint16_t)(l4len + hlen), id, df ? NS_IP_DF : 0, true);
 	if (c->local) {
+		NS_STAT_ADD(stk, IpExtOutOctets, ns_pkt_len(pkt));
 		ns__ipv4_local_enqueue(stk, c->nic, pkt);
 		return 0;
 	}
-	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
-	if (loop) {
-		/* broadcasts and multicasts are looped back to local sockets (Linux) */
+	if (c->loop) {
+		/* the local copy (c->loop: see ns__ipv4_output_opts) */
 		struct ns_pkt *cp = ns_pkt_copy(pkt, NS_PKT_HEADROOM);
 		if (cp)
 			ns__ipv4_local_enqueue(stk, c->nic, cp);
@@ -288,12 +290,11 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	ns_pkt_unref(pkt);
 	NS_STAT_INC(stk, IpFragOKs);
 	NS_STAT_ADD(stk, IpFragCreates, n);
-	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
 	while (head) {
 		struct ns_pkt *f = head;
 		head = f->next;
 		f->next = NULL;
-		if (loop) {
+		if (c->loop) {
 			struct ns_pkt *cp = ns_pkt_copy(f, NS_PKT_HEADROOM);
 			if (cp)
 				ns__ipv4_local_enqueue(stk, c->nic, cp);
@@ -403,6 +404,9 @@ int ns__ipv4_output_opts(struct ns_stack *stk, struct ns_pkt *pkt, const struct 
 	}
 	NS_STAT_INC(stk, IpOutRequests);
 	c.bcast = !c.local && dst_is_bcast(c.nic, c.dst);
+	/* broadcasts, and multicasts unless IP_MULTICAST_LOOP is off, are
+	 * looped back to local sockets too (Linux) */
+	c.loop = c.bcast || (!c.local && ns_ip4_is_mcast(c.dst) && !tx->mc_noloop);
 	if (c.bcast && !tx->is_bcast_ok) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);

@@ -358,6 +358,7 @@ struct ns_ip_tx {
 	int oif;                        /* 0 or a NIC id */
 	uint32_t flowlabel;             /* IPv6 */
 	bool is_bcast_ok;               /* SO_BROADCAST */
+	bool mc_noloop;                 /* IP(V6)_MULTICAST_LOOP 0: no local copy of a multicast */
 };
 
 /*

@@ -19,6 +19,8 @@
 	X(IpReasmOKs) X(IpReasmFails) X(IpFragOKs) X(IpFragFails) X(IpFragCreates) \
 	X(IpExtInNoRoutes) X(IpExtInTruncatedPkts) X(IpExtInCsumErrors) \
 	X(IpExtInBcastPkts) X(IpExtInMcastPkts) X(IpExtReasmOverlaps) \
+	X(IpExtInOctets) X(IpExtOutOctets) X(IpExtInNoECTPkts) X(IpExtInECT1Pkts) \
+	X(IpExtInECT0Pkts) X(IpExtInCEPkts) \
 	/* Icmp */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInCsumErrors) X(IcmpInDestUnreachs) \
 	X(IcmpInTimeExcds) X(IcmpInParmProbs) X(IcmpInEchos) X(IcmpInEchoReps) \

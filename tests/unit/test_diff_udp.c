@@ -1058,6 +1058,29 @@ static void sc_mcast_opts(struct diff_env *e)
 	DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IP, 32, &any, 4));
 }
 
+/* blocking sockets: SO_RCVTIMEO expiry, SHUT_RD makes a blocking read return 0 */
+static void sc_blocking(struct diff_env *e)
+{
+	int a = diff_socket(e, DIFF_A, e->family, SOCK_DGRAM, 0);
+	char buf[8];
+	DIFF_RET(e, bind_kind(e, a, DIFF_ANY, diff_port(e, 20)));
+	struct { long long s, u; } tv = { 0, 60000 };
+	DIFF_RET(e, O->setsockopt(e, a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), MSG_WAITALL, NULL, NULL));
+	tv.s = -1;
+	DIFF_RET(e, O->setsockopt(e, a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->shutdown(e, a, SHUT_RD));
+	tv.s = 0;
+	tv.u = 0;
+	DIFF_RET(e, O->setsockopt(e, a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), 0, NULL, NULL));
+	DIFF_RET(e, O->recvfrom(e, a, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL));
+	/* sends never block */
+	DIFF_RET(e, send_kind(e, a, DIFF_PEER, diff_port(e, 21), "s", 1));
+}
+
 static const struct diff_case cases[] = {
 	{ "socket_errors", sc_socket_errors, DIFF_V4 | DIFF_V6 },
 	{ "bind_twice", sc_bind_twice, DIFF_V4 | DIFF_V6 },
@@ -1082,6 +1105,7 @@ static const struct diff_case cases[] = {
 	{ "recv_cmsg", sc_recv_cmsg, DIFF_V4 | DIFF_V6 },
 	{ "cork", sc_cork, DIFF_V4 | DIFF_V6 },
 	{ "mcast_opts", sc_mcast_opts, DIFF_V4 | DIFF_V6 },
+	{ "blocking", sc_blocking, DIFF_V4 | DIFF_V6 },
 };
 
 static void test_diff_udp(void **state)
