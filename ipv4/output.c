@@ -186,6 +186,7 @@ struct out_ctx {
 	uint32_t optlen;
 	bool local;
 	bool bcast;                     /* limited or directed broadcast */
+	bool loop;                      /* a copy goes to local sockets */
 	uint32_t src, dst, nexthop;
 	uint8_t ttl, tos, proto;
 };
@@ -242,9 +243,8 @@ static int send_one(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 		ns__ipv4_local_enqueue(stk, c->nic, pkt);
 		return 0;
 	}
-	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
-	if (loop) {
-		/* broadcasts and multicasts are looped back to local sockets (Linux) */
+	if (c->loop) {
+		/* the local copy (c->loop: see ns__ipv4_output_opts) */
 		struct ns_pkt *cp = ns_pkt_copy(pkt, NS_PKT_HEADROOM);
 		if (cp)
 			ns__ipv4_local_enqueue(stk, c->nic, cp);
@@ -290,12 +290,11 @@ static int fragment(struct ns_stack *stk, const struct out_ctx *c, struct ns_pkt
 	ns_pkt_unref(pkt);
 	NS_STAT_INC(stk, IpFragOKs);
 	NS_STAT_ADD(stk, IpFragCreates, n);
-	bool loop = ns_ip4_is_mcast(c->dst) || c->bcast;
 	while (head) {
 		struct ns_pkt *f = head;
 		head = f->next;
 		f->next = NULL;
-		if (loop) {
+		if (c->loop) {
 			struct ns_pkt *cp = ns_pkt_copy(f, NS_PKT_HEADROOM);
 			if (cp)
 				ns__ipv4_local_enqueue(stk, c->nic, cp);
@@ -405,6 +404,9 @@ int ns__ipv4_output_opts(struct ns_stack *stk, struct ns_pkt *pkt, const struct 
 	}
 	NS_STAT_INC(stk, IpOutRequests);
 	c.bcast = !c.local && dst_is_bcast(c.nic, c.dst);
+	/* broadcasts, and multicasts unless IP_MULTICAST_LOOP is off, are
+	 * looped back to local sockets too (Linux) */
+	c.loop = c.bcast || (!c.local && ns_ip4_is_mcast(c.dst) && !tx->mc_noloop);
 	if (c.bcast && !tx->is_bcast_ok) {
 		NS_STAT_INC(stk, IpOutDiscards);
 		ns_pkt_unref(pkt);

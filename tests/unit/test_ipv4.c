@@ -347,6 +347,55 @@ static void test_unknown_protocol(void **state)
 	t4_fini(&c);
 }
 
+static int send_udp_to(struct t4_cap *c, const char *dst, bool bcast_ok, bool noloop)
+{
+	struct ns_pkt *p = ns_pkt_alloc(ns_stack_pool(c->s.stk), NS_PKT_TX_HEADROOM, 12);
+	uint8_t *u = ns_pkt_data(p);
+	memset(u, 0, 12);
+	ns_store_be16(u, 5000);
+	ns_store_be16(u + 2, 5001);
+	ns_store_be16(u + 4, 12);
+	struct ns_ip_tx tx = { .proto = NS_IPPROTO_UDP, .ttl = -1, .pmtudisc = NS_IP_PMTUDISC_WANT,
+			       .is_bcast_ok = bcast_ok, .mc_noloop = noloop };
+	tx.dst = ns_test_addr(dst);
+	return ns__ip_output(c->s.stk, p, &tx);
+}
+
+static void test_broadcast_multicast_output(void **state)
+{
+	(void)state;
+	struct t4_cap c;
+	t4_init(&c);
+	/* broadcasts need SO_BROADCAST */
+	assert_int_equal(send_udp_to(&c, "198.18.0.255", false, false), -NS_EACCES);
+	assert_int_equal(send_udp_to(&c, "255.255.255.255", false, false), -NS_EACCES);
+	assert_int_equal(send_udp_to(&c, "198.18.0.255", true, false), 0);
+	t4_settle(&c);
+	struct ns_test_parsed pp;
+	struct ns_pkt *p = t4_take(&c, &pp);
+	assert_non_null(p);
+	assert_memory_equal(pp.eth, t4_bcast, 6);
+	assert_int_equal(pp.ttl, 64);
+	ns_pkt_unref(p);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInBcastPkts"), 1);   /* the local copy */
+	/* multicast: 01:00:5e + low 23 bits, TTL 1, looped unless told not to */
+	assert_int_equal(send_udp_to(&c, "239.129.2.3", false, false), 0);
+	t4_settle(&c);
+	p = t4_take(&c, &pp);
+	assert_non_null(p);
+	static const uint8_t mmac[6] = { 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 };
+	assert_memory_equal(pp.eth, mmac, 6);
+	assert_int_equal(pp.ttl, 1);
+	ns_pkt_unref(p);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInMcastPkts"), 1);
+	assert_int_equal(send_udp_to(&c, "239.129.2.3", false, true), 0);
+	t4_settle(&c);
+	assert_int_equal(ns_test_capture_drop(&c.s), 1);
+	assert_int_equal(t4_stat(c.s.stk, "IpExtInMcastPkts"), 1);
+	assert_int_equal(t4_stat(c.s.stk, "ArpOutRequests"), 0);
+	t4_fini(&c);
+}
+
 /* ---- two stacks ------------------------------------------------------------------ */
 
 static bool got_reply(void *ctx)
@@ -501,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_options_echoed),
 		cmocka_unit_test(test_unknown_protocol),
+		cmocka_unit_test(test_broadcast_multicast_output),
 		cmocka_unit_test(test_ping_pair),
 		cmocka_unit_test(test_ping_self),
 		cmocka_unit_test(test_threaded_pair),
