@@ -163,14 +163,21 @@ bool ns__addr_is_v4mapped(const uint8_t b[16]);
  *   SOL_SOCKET is answered by socket.c alone.
  * - Readiness: socket.c adds NS_POLLERR while sk->err is set.  Waiter
  *   callbacks run under sk->mu on every wake whose mask intersects theirs.
- * - recvmsg gets a msghdr whose msg_name is a sockaddr_storage (fill it with
- *   ns__sockaddr_fill and set msg_namelen; socket.c copies it out with
- *   Linux's truncation rules) and must set msg_controllen to the bytes of
- *   control messages written (0 if none) and msg_flags (MSG_TRUNC, ...).
+ * - recvmsg gets a msghdr whose msg_name (when not NULL) points to a
+ *   struct sockaddr_storage and whose msg_namelen is 0, like Linux: a
+ *   protocol that reports a source fills it (ns__sockaddr_fill with
+ *   sizeof(struct sockaddr_storage)) and sets msg_namelen; socket.c copies
+ *   it out with Linux's truncation rules.  msg_controllen is the caller's
+ *   control buffer size; a protocol that writes control messages sets it to
+ *   the bytes written and sets NS__MSG_CTL_SET in msg_flags, otherwise the
+ *   caller sees msg_controllen 0.  msg_flags starts at 0 (MSG_TRUNC, ...).
  * - ioctl: FIONBIO is handled by socket.c; everything else goes to
  *   ops->ioctl (NULL or -ENOIOCTLCMD-like -ENOTTY: "not a known ioctl").
  * - listen/accept NULL in ops: -EOPNOTSUPP.
  */
+
+/* recvmsg: msg_controllen was set by the protocol (internal; cleared by socket.c). */
+#define NS__MSG_CTL_SET 0x40000000
 
 /* Linux's sysctl-like defaults shared by protocols. */
 #define NS_RMEM_DEFAULT 212992

@@ -559,7 +559,7 @@ static ssize_t recv_common(struct ns_stack *stk, int fd, struct msghdr *um, int 
 	memset(&ka, 0, sizeof(ka));
 	struct msghdr m = *um;
 	m.msg_name = want_name ? &ka : NULL;
-	m.msg_namelen = want_name ? sizeof(ka) : 0;
+	m.msg_namelen = 0;                      /* Linux: the protocol sets it when it reports one */
 	m.msg_flags = 0;
 	struct io_call c = { .kind = IO_RECV, .msg = &m, .flags = flags };
 	r = io_blocking(sk, &c);
@@ -571,8 +571,8 @@ static ssize_t recv_common(struct ns_stack *stk, int fd, struct msghdr *um, int 
 			klen = 0;
 		copy_addr_out(&ka, klen, um->msg_name, &um->msg_namelen);
 	}
-	um->msg_flags = m.msg_flags;
-	um->msg_controllen = m.msg_controllen;
+	um->msg_controllen = (m.msg_flags & NS__MSG_CTL_SET) ? m.msg_controllen : 0;
+	um->msg_flags = m.msg_flags & ~NS__MSG_CTL_SET;
 out:
 	ns__sock_put(sk);
 	return r;

@@ -107,8 +107,10 @@ void ns__tcp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_me
 				break;
 			}
 			tcp_rcv_state(ep, &seg);
+			bool post = ep->notify_parent;
 			pthread_mutex_unlock(&sk->mu);
-			tcp_post_unlock(ep);
+			if (post)
+				tcp_post_unlock(ep);
 			ns__sock_put(sk);
 			return;
 		}
@@ -673,6 +675,8 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 	ep->probes_out = 0;   /* the peer is alive (Linux tcp_ack) */
 	bool dupack = false;
 	uint32_t acked_segs = 0;
+	if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)))
+		NS_STAT_INC(ep->stk, TcpExtTCPPureAcks);
 	if (ns_seq_gt(ack, prior_una)) {
 		uint32_t acked = ack - prior_una;
 		int64_t rtt = -1;
@@ -1114,8 +1118,10 @@ void ns__tcp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 	}
 	/* RFC 5927 5.2 / Linux: on an established connection errors are soft */
 	ep->err_soft = e->err;
-out:
+out:;
+	bool post = ep->notify_parent;
 	pthread_mutex_unlock(&sk->mu);
-	tcp_post_unlock(ep);
+	if (post)
+		tcp_post_unlock(ep);
 	ns__sock_put(sk);
 }

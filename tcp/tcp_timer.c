@@ -385,7 +385,9 @@ static void tcp_timer_fn(void *arg)
 		ep->t_rtx = ep->t_keepalive = ep->t_wait = ep->t_delack = 0;
 	}
 	tcp_timer_update(ep);
+	bool post = ep->notify_parent;
 	pthread_mutex_unlock(&sk->mu);
-	tcp_post_unlock(ep);
+	if (post)
+		tcp_post_unlock(ep);
 	ns__sock_put(sk);
 }

@@ -83,6 +83,7 @@ static void put_ee(struct ns_sock *sk, struct msghdr *m, const struct udp_err *q
 	size_t hdr = CM_ALIGN(sizeof(struct cmsghdr));
 	size_t cap = m->msg_control ? m->msg_controllen : 0;
 	m->msg_controllen = 0;
+	m->msg_flags |= NS__MSG_CTL_SET;
 	if (hdr + dlen > cap) {
 		m->msg_flags |= NS_MSG_CTRUNC;
 		return;
@@ -119,7 +120,8 @@ ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags)
 		m->msg_flags |= NS_MSG_TRUNC;
 	m->msg_flags |= NS_MSG_ERRQUEUE;
 	if (m->msg_name)
-		m->msg_namelen = ns__sockaddr_fill(m->msg_name, m->msg_namelen, sk->domain, &q->dst, q->dport);
+		m->msg_namelen = ns__sockaddr_fill(m->msg_name, sizeof(struct sockaddr_storage),
+						   sk->domain, &q->dst, q->dport);
 	put_ee(sk, m, q);
 	free(q);
 	pthread_mutex_unlock(&sk->mu);

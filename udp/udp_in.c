@@ -423,6 +423,7 @@ static void put_cmsgs(struct udp_sock *us, struct msghdr *m, const struct rx_inf
 		put_cmsg(&c, NS_IPPROTO_IPV6, NS_IPV6_TCLASS, &tc, sizeof(tc));
 	}
 	m->msg_controllen = c.off;
+	m->msg_flags |= NS__MSG_CTL_SET;
 }
 
 ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
@@ -460,8 +461,8 @@ ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 	if (copied < len)
 		m->msg_flags |= NS_MSG_TRUNC;
 	if (m->msg_name) {
-		m->msg_namelen = ns__sockaddr_fill(m->msg_name, m->msg_namelen, sk->domain, &ri.src,
-						   ri.sport);
+		m->msg_namelen = ns__sockaddr_fill(m->msg_name, sizeof(struct sockaddr_storage),
+						   sk->domain, &ri.src, ri.sport);
 		udp_sa_set_scope(m->msg_name, m->msg_namelen, &ri.src, ri.nic);
 	}
 	put_cmsgs(us, m, &ri);

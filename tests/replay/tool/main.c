@@ -17,7 +17,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage:\n"
 		"  pcap-replay run --config stack.conf --in peer.pcap --out got.pcap [--seed N] [--no-adapt]\n"
-		"  pcap-replay check --expect expected.pcap --got got.pcap [--time-tolerance MS]\n"
+		"  pcap-replay check --expect expected.pcap --got got.pcap [--time-tolerance MS] [--src-mac MAC]\n"
 		"  pcap-replay diff --config stack.conf --in linux.pcap [--host-mac MAC] [--out ours.pcap]\n"
 		"                   [--seed N] [--time-tolerance MS] [--keep-checksums] [--compare-neigh] [-v]\n"
 		"  pcap-replay script [--seed N] [-v] FILE.pkt...\n");
@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 				fprintf(stderr, "pcap-replay: bad tolerance\n");
 				return -1;
 			}
-		} else if (!strcmp(o, "--host-mac")) {
+		} else if (!strcmp(o, "--host-mac") || !strcmp(o, "--src-mac")) {
 			if (ns_mac_parse(val, a->host_mac) < 0) {
 				fprintf(stderr, "pcap-replay: bad MAC\n");
 				return -1;
@@ -131,6 +131,18 @@ static int cmd_run(struct args *a)
 	return rc;
 }
 
+static void filter_src(struct nsr_frames *f, const uint8_t mac[6])
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].len >= 12 && memcmp(f->v[i].data + 6, mac, 6) == 0)
+			f->v[k++] = f->v[i];
+		else
+			free(f->v[i].data);
+	}
+	f->n = k;
+}
+
 static int cmd_check(struct args *a)
 {
 	if (!a->expect || !a->got) {
@@ -144,6 +156,10 @@ static int cmd_check(struct args *a)
 		fprintf(stderr, "pcap-replay: %s\n", err);
 	else {
 		struct nsr_check_opts o = { .tol_ns = (uint64_t)(a->tol_ms * 1e6) };
+		if (a->has_host_mac) {          /* --src-mac: compare only the frames that MAC sent */
+			filter_src(&e, a->host_mac);
+			filter_src(&g, a->host_mac);
+		}
 		rc = nsr_check(&e, &g, &o, stdout);
 	}
 	nsr_frames_free(&e);

@@ -39,8 +39,15 @@ void nsr_r_fail(struct nsr_runner *r, const char *fmt, ...)
 	char *m = vfmt(fmt, ap);
 	va_end(ap);
 	char *full = malloc(5000);
+	char text[300] = "";
+	if (r->cur && r->cur->text) {
+		snprintf(text, sizeof(text), "%s", r->cur->text);
+		for (char *q = text; *q; q++)
+			if (*q == '\n' || *q == '\t')
+				*q = ' ';           /* a statement spanning lines, on one line */
+	}
 	if (full && m)
-		snprintf(full, 5000, "line %d: %s: %s", r->cur ? r->cur->line : 0, r->cur && r->cur->text ? r->cur->text : "", m);
+		snprintf(full, 5000, "line %d: %s: %s", r->cur ? r->cur->line : 0, text, m);
 	free(m);
 	r->reason = full;
 }
@@ -689,10 +696,15 @@ static void do_syscall(struct nsr_runner *r, const struct nsr_stmt *st)
 {
 	uint64_t lo, hi;
 	bool any;
-	event_window(r, &st->time, &lo, &hi, &any);
-	finish_pending(r);
+	/* a system call waits for a blocking one still in progress (one syscall thread, as
+	 * in packetdrill); its relative time then counts from when that one returned */
+	if (r->pend.active) {
+		finish_pending(r);
+		r->base_ns = NS_MAX(r->base_ns, r->v->vc.now);
+	}
 	if (r->failed)
 		return;
+	event_window(r, &st->time, &lo, &hi, &any);
 	advance_until(r, lo, NULL);
 	settle_pending(r);
 	uint64_t end = st->time.blocking ?
