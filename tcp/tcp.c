@@ -39,6 +39,8 @@ int ns__tcp_init(struct ns_stack *stk)
 	return 0;
 }
 
+void tcp_post_unlock(struct tcp_ep *ep);
+
 /* Aborts every endpoint still in a table (orphans, TIME_WAIT, listeners). */
 static void tcp_abort_all(struct ns_tcp *tcp, struct cds_lfht *ht)
 {
@@ -60,11 +62,17 @@ static void tcp_abort_all(struct ns_tcp *tcp, struct cds_lfht *ht)
 			break;
 		pthread_mutex_lock(&sk->mu);
 		ep = tcp_ep_of(sk);
-		if (ep->state == TCP_LISTEN)
+		bool was_listen = ep->state == TCP_LISTEN;
+		if (was_listen)
 			tcp_listen_stop(ep);
 		if (ep->hashed)
 			tcp_done(ep);
 		pthread_mutex_unlock(&sk->mu);
+		/* like input and timers: a dead embryonic child drops its creation
+		 * reference (and so its listener's), a listener its accept queue */
+		if (was_listen)
+			tcp_listen_release_public(ep);
+		tcp_post_unlock(ep);
 		ns__sock_put(sk);
 	}
 	(void)tcp;
