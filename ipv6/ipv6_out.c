@@ -146,7 +146,7 @@ static int xmit_one(struct ns_nic *nic, struct ns_pkt *pkt, const struct ns_addr
 
 int ns__ipv6_xmit_mac(struct ns_nic *nic, struct ns_pkt *pkt, const uint8_t mac[6])
 {
-	NS_STAT_ADD(nic->stk, Ip6OutOctets, ns_pkt_len(pkt));
+	/* requests and octets were counted when the packet was built or routed */
 	if (mac[0] & 1)
 		NS_STAT_INC(nic->stk, Ip6OutMcastPkts);
 	return ns__eth_output(nic, pkt, mac, NS_ETHERTYPE_IPV6);

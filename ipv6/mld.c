@@ -9,6 +9,7 @@
  * address or from :: while none is ready (RFC 3590, like Linux).
  * So switches with MLD snooping deliver our neighbour solicitations.
  * MLDv1 queries are answered with v2 reports (no v1 compatibility mode).
+ * ns__ipv6_mc_join/leave let sockets join other groups (refcounted).
  */
 #include "ipv6_internal.h"
 
@@ -110,6 +111,8 @@ static struct ns_pkt *build_report(struct ns_nd *nd, const struct ns_addr *gs, c
 		return NULL;
 	}
 	ns__icmp6_count_out(stk, NS_ICMP6_MLD2_REPORT);
+	NS_STAT_INC(stk, Ip6OutRequests);
+	NS_STAT_ADD(stk, Ip6OutOctets, ns_pkt_len(p));
 	return p;
 }
 
@@ -196,4 +199,39 @@ uint64_t ns__mld_tick_locked(struct ns_nd *nd, uint64_t now, struct ns_nd_work *
 		next = NS_MIN(next, nd->mld_general_at);
 	send_report(nd, gs, types, n, w);
 	return next;
+}
+
+/* ---- for sockets (IPV6_ADD_MEMBERSHIP / IPV6_DROP_MEMBERSHIP) ------------------ */
+
+int ns__ipv6_mc_join(struct ns_stack *stk, int nic_id, const struct ns_addr *g)
+{
+	struct ns_nic *nic = ns__nic_get(stk, nic_id);
+	if (!nic || !ns__nd(nic))
+		return -NS_ENODEV;
+	if (g->family != NS_AF_INET6 || !ns_ip6_is_mcast(g))
+		return -NS_EINVAL;
+	struct ns_nd *nd = ns__nd(nic);
+	pthread_mutex_lock(&nd->mu);
+	int n = nd->n_groups;
+	bool had = find(nd, g) != NULL;
+	ns__mld_join_locked(nd, g);
+	int err = !had && nd->n_groups == n ? -NS_ENOBUFS : 0;
+	pthread_mutex_unlock(&nd->mu);
+	return err;
+}
+
+int ns__ipv6_mc_leave(struct ns_stack *stk, int nic_id, const struct ns_addr *g)
+{
+	struct ns_nic *nic = ns__nic_get(stk, nic_id);
+	if (!nic || !ns__nd(nic))
+		return -NS_ENODEV;
+	struct ns_nd *nd = ns__nd(nic);
+	struct ns_nd_work w = { 0 };
+	pthread_mutex_lock(&nd->mu);
+	int err = find(nd, g) ? 0 : -NS_EADDRNOTAVAIL;
+	if (!err)
+		ns__mld_leave_locked(nd, g, &w);
+	pthread_mutex_unlock(&nd->mu);
+	ns__nd_work_run(nic, &w);
+	return err;
 }

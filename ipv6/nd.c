@@ -65,6 +65,9 @@ static struct ns_pkt *nd_pkt(struct ns_nic *nic, const struct ns_addr *src,
 	}
 	p->nic = nic->id;
 	ns__icmp6_count_out(nic->stk, type);
+	/* Linux ndisc_send_skb counts ND packets as output requests */
+	NS_STAT_INC(nic->stk, Ip6OutRequests);
+	NS_STAT_ADD(nic->stk, Ip6OutOctets, ns_pkt_len(p));
 	return p;
 }
 
@@ -153,7 +156,6 @@ static void send_na(struct ns_nic *nic, const struct ns_addr *target, const stru
 		ns__ip6_mcast_mac(to, mac);
 		ns__ipv6_xmit_mac(nic, p, mac);
 	} else {
-		NS_STAT_ADD(nic->stk, Ip6OutOctets, ns_pkt_len(p));
 		ns__nd_output(nic, p, to);
 	}
 }

@@ -312,6 +312,11 @@ void ns__ipv4_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa);
 void ns__ipv6_addr_added(struct ns_nic *nic, const struct ns_ifaddr *ifa);
 /* Called after an IPv6 address was removed (DAD stopped, groups left). */
 void ns__ipv6_addr_deleted(struct ns_nic *nic, const struct ns_addr *a);
+/* IPv6 multicast membership on a NIC for sockets (ipv6/mld.c): refcounted,
+ * MLDv2 reports sent; joined groups are accepted by the IPv6 receive path.
+ * 0, -ENODEV, -EINVAL (not multicast), -ENOBUFS, -EADDRNOTAVAIL (leave). */
+int ns__ipv6_mc_join(struct ns_stack *stk, int nic, const struct ns_addr *group);
+int ns__ipv6_mc_leave(struct ns_stack *stk, int nic, const struct ns_addr *group);
 
 /* Ethernet (link/ethernet.c). */
 #define NS_ETH_HLEN 14

@@ -35,9 +35,13 @@ void tcp_sync_mss(struct tcp_ep *ep, uint32_t pmtu)
 	/* Linux tcp_bound_to_half_wnd */
 	if (ep->max_window > TCP_MSS_DEFAULT && mss > ep->max_window / 2 && ep->max_window / 2 > 64)
 		mss = ep->max_window / 2 > 68 ? ep->max_window / 2 : 68;
-	mss -= tcp_opt_overhead(ep);
-	if (mss < 48)
-		mss = 48;   /* Linux tcp_min_snd_mss */
+	/* a tiny peer MSS must not underflow with the options (Linux tcp_min_snd_mss) */
+	if (mss < 48 + tcp_opt_overhead(ep))
+		mss = 48;
+	else
+		mss -= tcp_opt_overhead(ep);
+	if (mss > 65535 - 60 - 40)
+		mss = 65535 - 60 - 40;
 	ep->mss_cache = mss;
 	ns_sack_sb_set_mss(&ep->sb, mss);
 	ep->cc.mss = mss;
@@ -490,7 +494,12 @@ static uint32_t packets_in_flight(struct tcp_ep *ep)
 	uint32_t pipe = out > sacked ? out - sacked : 0;
 	if (ep->cc.ca_state >= NS_TCP_CA_RECOVERY && ep->sack_ok)
 		pipe = ns_sack_sb_pipe(&ep->sb);
-	return (pipe + mss - 1) / mss;
+	uint32_t segs = (pipe + mss - 1) / mss;
+	/* small segments count as segments, as Linux's packets_out does */
+	uint32_t recs = ep->txr_n > sacked / mss ? ep->txr_n - sacked / mss : 0;
+	if (ep->cc.ca_state < NS_TCP_CA_RECOVERY && recs > segs)
+		segs = recs;
+	return segs;
 }
 
 uint32_t tcp_packets_in_flight(struct tcp_ep *ep) { return packets_in_flight(ep); }

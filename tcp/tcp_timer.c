@@ -344,8 +344,15 @@ static void tcp_timer_fn(void *arg)
 		pthread_mutex_unlock(&sk->mu);
 		return;
 	}
-	/* keep the socket alive while we work (tcp_done may drop table refs) */
-	ns__sock_get(sk);
+	/* Keep the socket alive while we work (tcp_done may drop table refs).
+	 * If the last reference is already gone, another thread is inside
+	 * tcp_destroy (blocked in ns__timer_cancel_sync until we return):
+	 * taking a reference now would resurrect it and destroy it twice
+	 * (a use-after-free found by fuzz/fuzz_whole). */
+	if (!urcu_ref_get_unless_zero(&sk->ref)) {
+		pthread_mutex_unlock(&sk->mu);
+		return;
+	}
 	ep->timer_armed = 0;
 	uint64_t now = now_ns(ep);
 	if (ep->t_wait && now >= ep->t_wait)

@@ -557,6 +557,44 @@ static void test_addr_delete_leaves_group(void **state)
 	ip6t_fini(&t);
 }
 
+static void test_socket_group_join(void **state)
+{
+	(void)state;
+	struct ip6t t;
+	ip6t_init(&t, NS_STACK_F_NODAD, 0);
+	ip6t_addr_add(&t, "fd00:5eed::1", 64);
+	ip6t_advance(&t, 3 * SEC);
+	ip6t_drain(&t);
+	struct ns_addr g = ip6t_addr("ff05::1234"), s = ip6t_addr("fd00:5eed::2");
+	uint8_t f[200], dmac[6];
+	ns__ip6_mcast_mac(&g, dmac);
+	/* not joined: dropped */
+	size_t n = ip6t_icmp6(f, dmac, t.peer_mac, &s, &g, 64, NS_ICMP6_ECHO_REQUEST, 0, 1, "x", 1);
+	ip6t_inject(&t, f, n);
+	assert_int_equal(ip6t_stat(&t, "Ip6InAddrErrors"), 1);
+	assert_int_equal(ns__ipv6_mc_join(t.stk, t.nic, &s), -NS_EINVAL);
+	assert_int_equal(ns__ipv6_mc_join(t.stk, t.nic, &g), 0);
+	assert_int_equal(ns__ipv6_mc_join(t.stk, t.nic, &g), 0);       /* refcounted */
+	ip6t_advance(&t, 0);
+	struct ip6t_pkt o;
+	struct ns_pkt *p = ip6t_take_icmp(&t, NS_ICMP6_MLD2_REPORT, &o);
+	assert_non_null(p);
+	assert_memory_equal(o.l4 + 12, g.b, 16);
+	ns_pkt_unref(p);
+	ip6t_drain(&t);
+	ip6t_inject(&t, f, n);
+	assert_int_equal(ip6t_stat(&t, "Ip6InAddrErrors"), 1);
+	assert_int_equal(ip6t_stat(&t, "Icmp6InEchos"), 1);        /* accepted now */
+	assert_int_equal(ns__ipv6_mc_leave(t.stk, t.nic, &g), 0);
+	assert_true(ns__mld_is_member(ns__nic_get(t.stk, t.nic), &g));
+	assert_int_equal(ns__ipv6_mc_leave(t.stk, t.nic, &g), 0);
+	assert_false(ns__mld_is_member(ns__nic_get(t.stk, t.nic), &g));
+	assert_int_equal(ns__ipv6_mc_leave(t.stk, t.nic, &g), -NS_EADDRNOTAVAIL);
+	ip6t_advance(&t, 5 * SEC);      /* the queued echo reply's resolution fails */
+	ip6t_drain(&t);
+	ip6t_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_slaac_off_by_default),
 		cmocka_unit_test(test_mld_query),
 		cmocka_unit_test(test_addr_delete_leaves_group),
+		cmocka_unit_test(test_socket_group_join),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

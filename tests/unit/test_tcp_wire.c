@@ -443,6 +443,82 @@ static void test_icmp_frag_needed(void **state)
 	wire_down(&w);
 }
 
+static void inject_from(struct wire *w, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
+			const uint8_t *opts, size_t olen)
+{
+	uint8_t f[256];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	struct ns_test_tcp t = { .sport = sport, .dport = LPORT, .seq = seq, .ack = ack, .flags = flags,
+				 .win = 502, .opts = opts, .opts_len = olen };
+	size_t n = ns_test_build_tcp(f, &h, &t, NULL, 0);
+	t4_inject(&w->c, f, n);
+}
+
+static void test_syn_cookies(void **state)
+{
+	(void)state;
+	struct wire w;
+	memset(&w, 0, sizeof(w));
+	t4_init(&w.c);
+	t4_peer_known(&w.c);
+	struct ns_stack *stk = w.c.s.stk;
+	w.lfd = tt_listen(stk, LPORT, 1);
+	uint8_t o[20];
+	memcpy(o, syn_opts, sizeof(o));
+	ns_store_be32(o + 8, 500);
+	/* the first SYN takes the one SYN-queue slot */
+	inject_from(&w, 41000, 9000, 0, NS_TEST_TCP_SYN, o, sizeof(o));
+	assert_int_equal(ns_test_capture_drop(&w.c.s), 1);
+	/* the next one gets a cookie: no state kept */
+	inject_from(&w, 41001, 7000, 0, NS_TEST_TCP_SYN, o, sizeof(o));
+	struct ns_test_parsed pp;
+	struct ns_pkt *p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.tcp_flags, NS_TEST_TCP_SYN | NS_TEST_TCP_ACK);
+	assert_int_equal(pp.ack, 7001);
+	uint32_t cookie = pp.seq;
+	const uint8_t *opt = pp.l4 + 20;
+	assert_int_equal(opt[0], 2);
+	uint32_t tsval = ns_load_be32(opt + 8);
+	ns_pkt_unref(p);
+	uint64_t v;
+	assert_int_equal(ns_stat_get(stk, "TcpExtSyncookiesSent", &v), 0);
+	assert_int_equal(v, 1);
+	/* the ACK carrying the cookie (and the TS echo with the options) */
+	uint8_t t[12];
+	ts_opt(t, 501, tsval);
+	inject_from(&w, 41001, 7001, cookie + 1, NS_TEST_TCP_ACK, t, sizeof(t));
+	assert_int_equal(ns_stat_get(stk, "TcpExtSyncookiesRecv", &v), 0);
+	assert_int_equal(v, 1);
+	int fd = ns_accept(stk, w.lfd, NULL, NULL, NS_SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	/* what the cookie kept: timestamps, SACK, window scale 7, an MSS from the table */
+	uint8_t ti[104];
+	socklen_t tl = sizeof(ti);
+	assert_int_equal(ns_getsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_INFO, ti, &tl), 0);
+	assert_int_equal(ti[0], TCP_ESTABLISHED);
+	assert_int_equal(ti[5], 7);            /* TS | SACK | WSCALE */
+	assert_int_equal(ti[6] & 0xf, 7);      /* snd_wscale */
+	int mss = 0;
+	socklen_t ml = sizeof(mss);
+	assert_int_equal(ns_getsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_MAXSEG, &mss, &ml), 0);
+	assert_int_equal(mss, 1460 - 12);
+	/* a forged cookie is refused with a RST */
+	inject_from(&w, 41002, 5000, 12345, NS_TEST_TCP_ACK, NULL, 0);
+	p = take_tcp(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.tcp_flags, NS_TEST_TCP_RST);
+	ns_pkt_unref(p);
+	assert_int_equal(ns_stat_get(stk, "TcpExtSyncookiesFailed", &v), 0);
+	assert_int_equal(v, 1);
+	ns_close(stk, fd);
+	ns_close(stk, w.lfd);
+	t4_advance(&w.c, 200 * NS_NSEC_PER_SEC);
+	ns_test_capture_drop(&w.c.s);
+	t4_fini(&w.c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_nagle_cork_nodelay),
 		cmocka_unit_test(test_delayed_ack),
 		cmocka_unit_test(test_icmp_frag_needed),
+		cmocka_unit_test(test_syn_cookies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
