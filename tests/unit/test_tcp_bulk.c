@@ -40,21 +40,31 @@ struct xfer {
 	uint64_t total, sent, rcvd;
 	uint64_t h_tx, h_rx;
 	bool closed, eof;
-	uint8_t buf[65536];
+	uint64_t toff;                  /* tbuf holds stream bytes [toff, toff + tlen) */
+	size_t tlen;
+	uint8_t tbuf[65536];
+	uint8_t buf[65536];             /* receive */
 };
 
 static bool xfer_step(void *ctx)
 {
 	struct xfer *x = ctx;
 	while (x->sent < x->total) {
-		size_t n = sizeof(x->buf);
-		if (n > x->total - x->sent)
-			n = (size_t)(x->total - x->sent);
-		fill(x->buf, x->sent, n);
-		ssize_t w = ns_send(x->tx, x->tfd, x->buf, n, NS_MSG_DONTWAIT);
+		/* generate each stream byte once (not again on every EAGAIN round) */
+		if (x->sent >= x->toff + x->tlen) {
+			size_t n = sizeof(x->tbuf);
+			if (n > x->total - x->sent)
+				n = (size_t)(x->total - x->sent);
+			fill(x->tbuf, x->sent, n);
+			x->toff = x->sent;
+			x->tlen = n;
+		}
+		const uint8_t *src = x->tbuf + (x->sent - x->toff);
+		size_t n = (size_t)(x->toff + x->tlen - x->sent);
+		ssize_t w = ns_send(x->tx, x->tfd, src, n, NS_MSG_DONTWAIT);
 		if (w <= 0)
 			break;
-		x->h_tx = fnv(x->h_tx, x->buf, (size_t)w);
+		x->h_tx = fnv(x->h_tx, src, (size_t)w);
 		x->sent += (uint64_t)w;
 	}
 	if (x->sent == x->total && !x->closed) {
