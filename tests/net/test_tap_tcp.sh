@@ -44,7 +44,7 @@ sys.stdout.buffer.write(out[:n])
 head -c 1048576 /dev/urandom >"$WORK/echo.in"
 in_ns timeout 30 socat -t 10 - TCP:$STK:7 <"$WORK/echo.in" >"$WORK/echo.out" 2>>"$WORK/socat.log"
 check "TCP echo, 1 MiB" cmp -s "$WORK/echo.in" "$WORK/echo.out"
-printf 'line one\n' | in_ns timeout 5 nc -q 2 $STK 7 >"$WORK/echo.nc" 2>>"$WORK/socat.log"
+printf 'line one\n' | in_ns timeout 5 nc -N $STK 7 >"$WORK/echo.nc" 2>>"$WORK/socat.log"
 check "TCP echo with nc" grep -qx "line one" "$WORK/echo.nc"
 
 # discard (RFC 863): 16 MiB accepted, nothing returned
@@ -67,22 +67,22 @@ for n in 0 1 1000 65536 1048577 104857600; do
 done
 got=$(in_ns timeout 5 curl -s "http://$STK/bytes/10?x=1")
 check "a query string is ignored" [ "$got" = abcdefghij ]
-printf 'GET http://x/bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | in_ns timeout 5 nc -q 3 $STK 80 >"$WORK/abs.out"
+printf 'GET http://x/bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | in_ns timeout 5 nc -N $STK 80 >"$WORK/abs.out"
 check "absolute-form request target" sh -c "tail -c 3 '$WORK/abs.out' | grep -qx abc"
 # malformed and unusual requests: status line of the (first) response
 http_status() {
-	printf "$1" | in_ns timeout 5 nc -q 3 $STK 80 2>/dev/null | head -n 1 | tr -d '\r'
+	printf "$1" | in_ns timeout 5 nc -N $STK 80 2>/dev/null | head -n 1 | tr -d '\r'
 }
 check "garbage request: 400" [ "$(http_status 'hello\r\n\r\n')" = "HTTP/1.1 400 Bad Request" ]
 check "HTTP/2.0 request: 505" [ "$(http_status 'GET / HTTP/2.0\r\n\r\n')" = "HTTP/1.1 505 HTTP Version Not Supported" ]
 check "POST: 405" [ "$(http_status 'POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc')" = "HTTP/1.1 405 Method Not Allowed" ]
 check "chunked body: 501" [ "$(http_status 'PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n')" = "HTTP/1.1 501 Not Implemented" ]
 python3 -c "import sys; sys.stdout.write('GET / HTTP/1.1\r\nX: ' + 'a' * 20000 + '\r\n\r\n')" >"$WORK/bighdr"
-st=$(in_ns timeout 5 nc -q 3 $STK 80 <"$WORK/bighdr" 2>/dev/null | head -n 1 | tr -d '\r')
+st=$(in_ns timeout 5 nc -N $STK 80 <"$WORK/bighdr" 2>/dev/null | head -n 1 | tr -d '\r')
 check "20 kB header: 431" [ "$st" = "HTTP/1.1 431 Request Header Fields Too Large" ]
-printf 'GET /bytes/4 HTTP/1.0\r\n\r\nGET /bytes/5 HTTP/1.0\r\n\r\n' | in_ns timeout 5 nc -q 3 $STK 80 >"$WORK/h10" 2>/dev/null
+printf 'GET /bytes/4 HTTP/1.0\r\n\r\nGET /bytes/5 HTTP/1.0\r\n\r\n' | in_ns timeout 5 nc -N $STK 80 >"$WORK/h10" 2>/dev/null
 check "HTTP/1.0 closes after one response" sh -c "[ \$(grep -c '^HTTP/1.1 200' '$WORK/h10') = 1 ] && grep -q '^Connection: close' '$WORK/h10'"
-printf 'GET /bytes/4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /bytes/5 HTTP/1.0\r\n\r\n' | in_ns timeout 5 nc -q 3 $STK 80 >"$WORK/h10ka" 2>/dev/null
+printf 'GET /bytes/4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /bytes/5 HTTP/1.0\r\n\r\n' | in_ns timeout 5 nc -N $STK 80 >"$WORK/h10ka" 2>/dev/null
 check "HTTP/1.0 keep-alive serves the next request" sh -c "[ \$(grep -o 'HTTP/1.1 200' '$WORK/h10ka' | wc -l) = 2 ] && grep -q '^Connection: keep-alive' '$WORK/h10ka'"
 code=$(in_ns timeout 5 curl -s -o /dev/null -w '%{http_code}' http://$STK/nope)
 check "GET /nope is 404" [ "$code" = 404 ]
@@ -91,7 +91,7 @@ check "HEAD /bytes/12345 has Content-Length 12345" [ "$len" = 12345 ]
 in_ns timeout 10 curl -sv http://$STK/bytes/10 http://$STK/bytes/20 -o /dev/null -o /dev/null 2>"$WORK/ka.log"
 check "keep-alive: curl re-used the connection" grep -qi "re-using existing connection\|reusing existing" "$WORK/ka.log"
 printf 'GET /bytes/5 HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/7 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
-	in_ns timeout 10 nc -q 5 $STK 80 >"$WORK/pipe.out" 2>>"$WORK/socat.log"
+	in_ns timeout 10 nc -N $STK 80 >"$WORK/pipe.out" 2>>"$WORK/socat.log"
 # bodies have no newline, so the next status line follows on the same line
 check "pipelining: three responses in order" sh -c "[ \$(grep -o 'HTTP/1.1 200' '$WORK/pipe.out' | wc -l) = 3 ] && grep -q 'abcdeHTTP/1.1 200' '$WORK/pipe.out' && grep -q 'abcdefgHTTP/1.1 200' '$WORK/pipe.out' && tail -n 1 '$WORK/pipe.out' | grep -q '</html>'"
 
