@@ -136,6 +136,16 @@ int ns_route_add(struct ns_stack *stk, const struct ns_addr *dst, int plen,
 		 const struct ns_addr *gw, int nic);
 int ns_route_del(struct ns_stack *stk, const struct ns_addr *dst, int plen);
 
+/* ---- tunables ------------------------------------------------------------ */
+
+/* Per-stack settings under Linux's sysctl names ("net.ipv4.tcp_rmem" with
+ * value "4096 131072 6291456", as `sysctl -w` takes it).  Supported:
+ * net.ipv4.tcp_rmem and net.ipv4.tcp_wmem (min default max; they size new
+ * TCP sockets' buffers and the window scale offered).  -ENOENT for an
+ * unknown name, -EINVAL for a bad value.  get formats "MIN\tDEF\tMAX". */
+int ns_sysctl_set(struct ns_stack *stk, const char *name, const char *value);
+int ns_sysctl_get(struct ns_stack *stk, const char *name, char *buf, size_t len);
+
 /* ---- statistics --------------------------------------------------------- */
 
 /* Linux SNMP MIB names ("IpInReceives", "TcpExtListenOverflows", ...). */

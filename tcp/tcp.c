@@ -21,6 +21,12 @@ int ns__tcp_init(struct ns_stack *stk)
 	if (!tcp)
 		return -NS_ENOMEM;
 	tcp->stk = stk;
+	tcp->rmem[0] = TCP_RMEM_MIN_DEFAULT;
+	tcp->rmem[1] = TCP_RMEM_DEF_DEFAULT;
+	tcp->rmem[2] = TCP_RMEM_MAX_DEFAULT;
+	tcp->wmem[0] = TCP_WMEM_MIN_DEFAULT;
+	tcp->wmem[1] = TCP_WMEM_DEF_DEFAULT;
+	tcp->wmem[2] = TCP_WMEM_MAX_DEFAULT;
 	tcp->ehash = ns__lfht_new(1024);
 	tcp->lhash = ns__lfht_new(64);
 	if (!tcp->ehash || !tcp->lhash) {
@@ -572,4 +578,27 @@ void tcp_reset_ep(struct tcp_ep *ep, int err)
 	if (!ep->orphan)
 		ns__sock_set_err_locked(ep->sk, err);
 	tcp_done(ep);
+}
+
+/* net.ipv4.tcp_rmem / tcp_wmem, as Linux validates them (min >= 1, min <= default <= max). */
+int ns__tcp_sysctl(struct ns_stack *stk, const char *name, const uint32_t v[3], uint32_t out[3])
+{
+	struct ns_tcp *tcp = stk->tcp;
+	_Atomic uint32_t *t;
+	if (strcmp(name, "tcp_rmem") == 0)
+		t = tcp->rmem;
+	else if (strcmp(name, "tcp_wmem") == 0)
+		t = tcp->wmem;
+	else
+		return -NS_ENOENT;
+	if (v) {
+		if (v[0] < 1 || v[0] > v[1] || v[1] > v[2] || v[2] > (1u << 30))
+			return -NS_EINVAL;
+		for (int i = 0; i < 3; i++)
+			t[i] = v[i];
+	}
+	if (out)
+		for (int i = 0; i < 3; i++)
+			out[i] = t[i];
+	return 0;
 }

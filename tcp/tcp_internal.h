@@ -97,12 +97,20 @@ enum tcp_state {
 #define TCP_RETRIES2 15
 #define TCP_ORPHAN_RETRIES 8
 #define TCP_SOMAXCONN 4096
-#define TCP_RMEM_MIN 4096
-#define TCP_RMEM_DEF 131072
-#define TCP_RMEM_MAX 6291456
-#define TCP_WMEM_MIN 4096
-#define TCP_WMEM_DEF 16384
-#define TCP_WMEM_MAX 4194304
+/* Linux's stock net.ipv4.tcp_rmem / tcp_wmem (min, default, max); a stack can
+ * change them with ns_sysctl_set() (struct ns_tcp.rmem / .wmem). */
+#define TCP_RMEM_MIN_DEFAULT 4096
+#define TCP_RMEM_DEF_DEFAULT 131072
+#define TCP_RMEM_MAX_DEFAULT 6291456
+#define TCP_WMEM_MIN_DEFAULT 4096
+#define TCP_WMEM_DEF_DEFAULT 16384
+#define TCP_WMEM_MAX_DEFAULT 4194304
+#define TCP_RMEM_MIN (ep->tcp->rmem[0])
+#define TCP_RMEM_DEF (ep->tcp->rmem[1])
+#define TCP_RMEM_MAX (ep->tcp->rmem[2])
+#define TCP_WMEM_MIN (ep->tcp->wmem[0])
+#define TCP_WMEM_DEF (ep->tcp->wmem[1])
+#define TCP_WMEM_MAX (ep->tcp->wmem[2])
 #define TCP_EPHEM_LO 32768
 #define TCP_EPHEM_HI 60999
 #define TCP_CHALLENGE_ACK_LIMIT 1000    /* per second, like tcp_challenge_ack_limit */
@@ -146,6 +154,9 @@ struct ns_tcp {
 	uint32_t chal_count;
 	_Atomic uint32_t n_orphans;
 	_Atomic uint32_t n_timewait;    /* bounded like Linux tcp_max_tw_buckets */
+	/* net.ipv4.tcp_rmem / tcp_wmem: min, default, max (read where an endpoint
+	 * sizes its buffers; written by ns_sysctl_set, a plain store of 32-bit values) */
+	_Atomic uint32_t rmem[3], wmem[3];
 };
 
 /* ---- send-queue chunk bookkeeping ----------------------------------------- */

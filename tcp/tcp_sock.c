@@ -60,8 +60,8 @@ int ns__tcp_sock_init(struct ns_sock *sk)
 	if (!ep_new(sk))
 		return -NS_ENOMEM;
 	/* Linux tcp_init_sock: tcp_wmem[1], tcp_rmem[1] */
-	sk->sndbuf = TCP_WMEM_DEF;
-	sk->rcvbuf = TCP_RMEM_DEF;
+	sk->sndbuf = (int)sk->stk->tcp->wmem[1];
+	sk->rcvbuf = (int)sk->stk->tcp->rmem[1];
 	return 0;
 }
 

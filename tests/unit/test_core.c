@@ -302,6 +302,31 @@ static void test_stats_names(void **state)
 	assert_int_equal(ns_stat_get(t->stk, "NoSuchCounter", &v), -NS_ENOENT);
 }
 
+static void test_sysctl(void **state)
+{
+	struct tstate *t = *state;
+	char buf[64];
+	assert_int_equal(ns_sysctl_get(t->stk, "net.ipv4.tcp_rmem", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "4096\t131072\t6291456");     /* Linux's stock values */
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640"), 0);
+	assert_int_equal(ns_sysctl_get(t->stk, "net/ipv4/tcp_rmem", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "4096\t540000\t15728640");
+	/* a new TCP socket takes the default as its receive buffer */
+	int fd = ns_socket(t->stk, NS_AF_INET, NS_SOCK_STREAM, 0);
+	int v = 0;
+	socklen_t l = sizeof(v);
+	assert_int_equal(ns_getsockopt(t->stk, fd, NS_SOL_SOCKET, NS_SO_RCVBUF, &v, &l), 0);
+	assert_int_equal(v, 540000);
+	ns_close(t->stk, fd);
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.tcp_wmem", "4096 1 8"), -NS_EINVAL);
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.tcp_wmem", "0 1 8"), -NS_EINVAL);
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.tcp_wmem", "4096 16384"), -NS_EINVAL);
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.tcp_wmem", "4096 16384 4194304 9"), -NS_EINVAL);
+	assert_int_equal(ns_sysctl_set(t->stk, "net.ipv4.no_such", "1 2 3"), -NS_ENOENT);
+	assert_int_equal(ns_sysctl_set(t->stk, "kernel.hostname", "x"), -NS_ENOENT);
+	assert_int_equal(ns_sysctl_get(t->stk, "net.ipv4.tcp_wmem", buf, 4), -NS_ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_siphash_vector),
 		cmocka_unit_test_setup_teardown(test_route_lpm, setup_stack, teardown_stack),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup_stack, teardown_stack),
+		cmocka_unit_test_setup_teardown(test_sysctl, setup_stack, teardown_stack),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
