@@ -206,6 +206,9 @@ struct tcp_ep {
 	bool orphan;                    /* descriptor closed */
 	bool v6only;
 	int family;                     /* socket domain (AF_INET6 may carry v4 flows) */
+	/* IP_TTL / IPV6_UNICAST_HOPS (-1: the route's default), IP_TOS / IPV6_TCLASS */
+	int16_t ttl, hops;
+	uint8_t tos, tclass;
 	struct ns_addr laddr, raddr;    /* real families (v4 flows on v6 sockets are v4 here) */
 	uint16_t lport, rport;
 

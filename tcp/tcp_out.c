@@ -334,7 +334,9 @@ static void fill_ip_tx(const struct tcp_ep *ep, struct ns_ip_tx *tx)
 	tx->src = ep->laddr;
 	tx->dst = ep->raddr;
 	tx->proto = NS_IPPROTO_TCP;
-	tx->ttl = -1;
+	bool v6 = ep->raddr.family == NS_AF_INET6;
+	tx->ttl = v6 ? ep->hops : ep->ttl;
+	tx->tos = v6 ? ep->tclass : ep->tos;
 	tx->pmtudisc = NS_IP_PMTUDISC_WANT;
 	tx->oif = ep->sk->bound_nic;
 }

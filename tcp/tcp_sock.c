@@ -41,6 +41,7 @@ static struct tcp_ep *ep_new(struct ns_sock *sk)
 	ep->state = TCP_CLOSE;
 	ep->family = sk->domain;
 	ep->urg_data = -1;
+	ep->ttl = ep->hops = -1;
 	ep->mss_cache = TCP_MSS_DEFAULT;
 	ep->advmss = TCP_MSS_DEFAULT;
 	ns_ofo_init(&ep->ofo);
@@ -122,6 +123,10 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep)
 	sk->v6only = lsk->v6only;
 	sk->nonblock = false;
 	c->nodelay = lep->nodelay;
+	c->ttl = lep->ttl;              /* Linux clones the listener's inet options */
+	c->hops = lep->hops;
+	c->tos = lep->tos;
+	c->tclass = lep->tclass;
 	c->cork = lep->cork;
 	c->keepalive = lsk->keepalive;
 	c->keepidle = lep->keepidle;
@@ -1318,20 +1323,68 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
-/* IPPROTO_IPV6 on AF_INET6 sockets: IPV6_V6ONLY (Linux: only before bind). */
+/* IPPROTO_IPV6 on AF_INET6 sockets: IPV6_V6ONLY (Linux: only before bind),
+ * IPV6_UNICAST_HOPS (-1..255, -1 = default), IPV6_TCLASS (-1..255, -1 = 0). */
 static int tcp_set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
-	if (sk->domain != NS_AF_INET6 || name != NS_IPV6_V6ONLY)
+	if (sk->domain != NS_AF_INET6 ||
+	    (name != NS_IPV6_V6ONLY && name != NS_IPV6_UNICAST_HOPS && name != NS_IPV6_TCLASS))
 		return -NS_ENOPROTOOPT;
 	if (len < sizeof(int))
 		return -NS_EINVAL;
 	int val;
 	memcpy(&val, v, sizeof(val));
+	int err = 0;
 	pthread_mutex_lock(&sk->mu);
-	int err = ep->bound ? -NS_EINVAL : 0;
-	if (!err)
-		sk->v6only = val != 0;
+	switch (name) {
+	case NS_IPV6_V6ONLY:
+		if (ep->bound)
+			err = -NS_EINVAL;
+		else
+			sk->v6only = val != 0;
+		break;
+	case NS_IPV6_UNICAST_HOPS:
+		if (val < -1 || val > 255)
+			err = -NS_EINVAL;
+		else
+			ep->hops = (int16_t)val;
+		break;
+	default:
+		if (val < -1 || val > 255)
+			err = -NS_EINVAL;
+		else
+			ep->tclass = (uint8_t)(((val < 0 ? 0 : val) & ~3) | (ep->tclass & 3));
+		break;
+	}
+	pthread_mutex_unlock(&sk->mu);
+	return err;
+}
+
+/* IPPROTO_IP: IP_TTL (1..255 or -1 = default) and IP_TOS (ECN bits stay the
+ * stack's on a stream socket, as Linux keeps them). */
+static int tcp_set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	struct tcp_ep *ep = tcp_ep_of(sk);
+	if (name != NS_IP_TTL && name != NS_IP_TOS)
+		return -NS_ENOPROTOOPT;
+	int val = 0;
+	if (len >= sizeof(int))
+		memcpy(&val, v, sizeof(val));
+	else if (len >= 1)
+		val = *(const unsigned char *)v;
+	else
+		return -NS_EINVAL;
+	int err = 0;
+	pthread_mutex_lock(&sk->mu);
+	if (name == NS_IP_TTL) {
+		if (val != -1 && (val < 1 || val > 255))
+			err = -NS_EINVAL;
+		else
+			ep->ttl = (int16_t)val;
+	} else {
+		ep->tos = (uint8_t)((val & ~3) | (ep->tos & 3));
+	}
 	pthread_mutex_unlock(&sk->mu);
 	return err;
 }
@@ -1342,6 +1395,8 @@ static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 	int val = 0, err = 0;
 	if (level == NS_IPPROTO_IPV6)
 		return tcp_set_ipv6(sk, name, v, len);
+	if (level == NS_IPPROTO_IP)
+		return tcp_set_ip(sk, name, v, len);
 	if (level == NS_SOL_SOCKET) {
 		pthread_mutex_lock(&sk->mu);
 		switch (name) {
@@ -1481,14 +1536,29 @@ static int put_int(void *v, socklen_t *len, int val)
 static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
-	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6 && name == NS_IPV6_V6ONLY) {
+	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET6 &&
+	    (name == NS_IPV6_V6ONLY || name == NS_IPV6_UNICAST_HOPS || name == NS_IPV6_TCLASS)) {
 		if ((int)*len < 0)
 			return -NS_EINVAL;
-		int one = sk->v6only;
+		pthread_mutex_lock(&sk->mu);
+		int one = name == NS_IPV6_V6ONLY ? sk->v6only
+			: name == NS_IPV6_TCLASS ? ep->tclass
+			: ep->hops < 0 ? 64 : ep->hops;         /* Linux reports the default hop limit */
+		pthread_mutex_unlock(&sk->mu);
 		socklen_t n = *len < sizeof(one) ? *len : sizeof(one);
 		memcpy(v, &one, n);
 		*len = n;
 		return 0;
+	}
+	/* Linux: an AF_INET socket hands other levels to ip_getsockopt, which
+	 * answers EOPNOTSUPP for a level it does not know */
+	if (level == NS_IPPROTO_IPV6 && sk->domain == NS_AF_INET)
+		return -NS_EOPNOTSUPP;
+	if (level == NS_IPPROTO_IP && (name == NS_IP_TTL || name == NS_IP_TOS)) {
+		pthread_mutex_lock(&sk->mu);
+		int x = name == NS_IP_TOS ? ep->tos : ep->ttl < 0 ? 64 : ep->ttl;
+		pthread_mutex_unlock(&sk->mu);
+		return put_int(v, len, x);
 	}
 	if (level != NS_IPPROTO_TCP)
 		return -NS_ENOPROTOOPT;

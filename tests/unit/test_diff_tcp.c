@@ -179,6 +179,23 @@ static void sc_connect_nonblocking(struct diff_env *e)
 	DIFF_RET(e, geti(e, c, IPPROTO_TCP, TCP_NODELAY));
 	DIFF_RET(e, O->setsockopt(e, c, IPPROTO_TCP, TCP_CONGESTION, "nope", 4));
 	DIFF_RET(e, O->setsockopt(e, c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	/* IP-level options on a stream socket (both families accept IPPROTO_IP) */
+	DIFF_RET(e, geti(e, c, IPPROTO_IP, IP_TTL));
+	DIFF_RET(e, seti(e, c, IPPROTO_IP, IP_TTL, 0));
+	DIFF_RET(e, seti(e, c, IPPROTO_IP, IP_TTL, 256));
+	DIFF_RET(e, seti(e, c, IPPROTO_IP, IP_TTL, 33));
+	DIFF_RET(e, geti(e, c, IPPROTO_IP, IP_TTL));
+	DIFF_RET(e, seti(e, c, IPPROTO_IP, IP_TTL, -1));
+	DIFF_RET(e, geti(e, c, IPPROTO_IP, IP_TTL));
+	DIFF_RET(e, seti(e, c, IPPROTO_IP, IP_TOS, 0x10 | 3));
+	DIFF_RET(e, geti(e, c, IPPROTO_IP, IP_TOS));
+	DIFF_RET(e, geti(e, c, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
+	DIFF_RET(e, seti(e, c, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 300));
+	DIFF_RET(e, seti(e, c, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 7));
+	DIFF_RET(e, geti(e, c, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
+	DIFF_RET(e, seti(e, c, IPPROTO_IPV6, IPV6_TCLASS, 0x20));
+	DIFF_RET(e, geti(e, c, IPPROTO_IPV6, IPV6_TCLASS));
+	DIFF_RET(e, seti(e, c, IPPROTO_IPV6, IPV6_TCLASS, 256));
 	O->close(e, a);
 }
 
