@@ -138,16 +138,22 @@ void fz_run(struct fz *f)
 	}
 }
 
-void fz_advance(struct fz *f, uint64_t ns)
+bool fz_advance(struct fz *f, uint64_t ns)
+{
+	return fz_advance_steps(f, ns, 10000);
+}
+
+bool fz_advance_steps(struct fz *f, uint64_t ns, long max_steps)
 {
 	uint64_t end = f->vc.now + ns;
-	for (int i = 0; i < 10000 && f->vc.now < end; i++) {
+	for (long i = 0; i < max_steps && f->vc.now < end; i++) {
 		uint64_t next = UINT64_MAX;
 		ns_stack_poll(f->stk, &next);
 		drain(f);
 		f->vc.now = next > f->vc.now && next < end ? next : end;
 	}
 	fz_run(f);
+	return f->vc.now >= end;
 }
 
 size_t fz_eth(uint8_t *out, size_t cap, uint16_t ethertype, const uint8_t *payload, size_t len)

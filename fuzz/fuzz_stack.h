@@ -42,8 +42,10 @@ void fz_fini(struct fz *f);
 void fz_inject(struct fz *f, const uint8_t *frame, size_t len);
 /* Polls until the stack has nothing to do now; drops what it sent (keeps the last TCP segment). */
 void fz_run(struct fz *f);
-/* Moves the virtual clock forward by ns, running every timer on the way. */
-void fz_advance(struct fz *f, uint64_t ns);
+/* Moves the virtual clock forward by ns, running every timer on the way, in
+ * at most 10000 (or max_steps) timer deadlines; true if the clock got there. */
+bool fz_advance(struct fz *f, uint64_t ns);
+bool fz_advance_steps(struct fz *f, uint64_t ns, long max_steps);
 
 /* A bound (and, for TCP, listening) nonblocking socket on port (IPv6 ones are V6ONLY). */
 int fz_listen(struct fz *f, int family, int type, uint16_t port);
