@@ -92,6 +92,7 @@
 #define NS_MSG_ERRQUEUE 0x2000
 #define NS_MSG_NOSIGNAL 0x4000
 #define NS_MSG_MORE 0x8000
+#define NS_MSG_FASTOPEN 0x20000000
 
 /* shutdown */
 #define NS_SHUT_RD 0
@@ -159,6 +160,10 @@
 #define NS_TCP_QUICKACK 12
 #define NS_TCP_CONGESTION 13
 #define NS_TCP_USER_TIMEOUT 18
+#define NS_TCP_FASTOPEN 23
+#define NS_TCP_FASTOPEN_CONNECT 30
+#define NS_TCP_FASTOPEN_KEY 33
+#define NS_TCP_FASTOPEN_NO_COOKIE 34
 
 /* poll bits */
 #define NS_POLLIN 0x001

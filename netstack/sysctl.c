@@ -2,13 +2,17 @@
  * netstack/sysctl.c - per-stack tunables under Linux's sysctl names, so an
  * embedder (or a test that mirrors a Linux host's settings, like the
  * packetdrill runner) can set what `sysctl -w` would set on Linux.
- * Supported: net.ipv4.tcp_rmem, net.ipv4.tcp_wmem ("MIN DEFAULT MAX").
+ * Supported: net.ipv4.tcp_rmem, net.ipv4.tcp_wmem ("MIN DEFAULT MAX"),
+ * net.ipv4.tcp_fastopen (decimal or 0x hex), net.ipv4.tcp_fastopen_key
+ * ("xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]"), net.ipv4.tcp_ecn,
+ * net.ipv4.tcp_timestamps (tcp/tcp_fastopen.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include "core.h"
 
 int ns__tcp_sysctl(struct ns_stack *stk, const char *name, const uint32_t v[3], uint32_t out[3]);
+int tcp_fo_sysctl(struct ns_stack *stk, const char *leaf, const char *val, char *out, size_t outlen);
 
 static const char *leaf(const char *name)
 {
@@ -43,6 +47,9 @@ int ns_sysctl_set(struct ns_stack *stk, const char *name, const char *value)
 	const char *l = name ? leaf(name) : NULL;
 	if (!l || !value)
 		return -NS_ENOENT;
+	int fr = tcp_fo_sysctl(stk, l, value, NULL, 0);
+	if (fr != -NS_ENOENT)
+		return fr;
 	uint32_t v[3];
 	int r = parse3(value, v);
 	if (r < 0)
@@ -55,6 +62,9 @@ int ns_sysctl_get(struct ns_stack *stk, const char *name, char *buf, size_t len)
 	const char *l = name ? leaf(name) : NULL;
 	if (!l)
 		return -NS_ENOENT;
+	int fr = tcp_fo_sysctl(stk, l, NULL, buf, len);
+	if (fr != -NS_ENOENT)
+		return fr;
 	uint32_t v[3];
 	int r = ns__tcp_sysctl(stk, l, NULL, v);
 	if (r < 0)

@@ -21,6 +21,7 @@ int ns__tcp_init(struct ns_stack *stk)
 	if (!tcp)
 		return -NS_ENOMEM;
 	tcp->stk = stk;
+	tcp_fo_init(tcp);
 	tcp->rmem[0] = TCP_RMEM_MIN_DEFAULT;
 	tcp->rmem[1] = TCP_RMEM_DEF_DEFAULT;
 	tcp->rmem[2] = TCP_RMEM_MAX_DEFAULT;
@@ -97,6 +98,7 @@ void ns__tcp_fini(struct ns_stack *stk)
 	cds_lfht_destroy(tcp->ehash, NULL);
 	cds_lfht_destroy(tcp->lhash, NULL);
 	pthread_mutex_destroy(&tcp->bind_mu);
+	tcp_fo_fini(tcp);
 	pthread_mutex_destroy(&tcp->chal_mu);
 	stk->tcp = NULL;
 	free(tcp);

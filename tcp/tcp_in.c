@@ -154,7 +154,7 @@ static void child_from_syn(struct tcp_ep *c, const struct tcp_seg *seg)
 	c->ws_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_WSCALE);
 	c->snd_wscale = c->ws_ok ? o->wscale : 0;
 	c->sack_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_SACK_PERM);
-	c->ts_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_TS);
+	c->ts_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_TS) && c->tcp->fo.timestamps;  /* net.ipv4.tcp_timestamps */
 	if (c->ts_ok) {
 		c->ts_recent = o->tsval;
 		c->ts_recent_stamp_ns = ns__now(c->stk);
@@ -162,6 +162,24 @@ static void child_from_syn(struct tcp_ep *c, const struct tcp_seg *seg)
 	c->snd_wnd = seg->wnd;   /* never scaled in a SYN */
 	c->snd_wl1 = seg->seq;
 	c->max_window = c->snd_wnd;
+}
+
+static void data_queue(struct tcp_ep *ep, struct tcp_seg *seg);
+
+/* Linux tcp_fastopen_add_skb(): a TFO child queues its SYN's data (seg->pkt taken). */
+static void tcp_fo_take_syn_data(struct tcp_ep *c, struct tcp_seg *seg)
+{
+	if (!seg->len)
+		return;
+	struct tcp_seg d = *seg;
+	d.seq = seg->seq + 1;
+	d.flags = (uint8_t)(seg->flags & ~(TCPF_SYN | TCPF_FIN));
+	d.end_seq = d.seq + d.len;
+	seg->pkt = NULL;
+	data_queue(c, &d);
+	if (d.pkt)
+		ns_pkt_unref(d.pkt);
+	c->fo.syn_data_acked = c->rcv_nxt != seg->seq + 1;
 }
 
 /* RFC 9293 3.10.7.2 LISTEN, with Linux's queues and SYN cookies. */
@@ -230,13 +248,34 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 		goto drop;
 	}
 	tcp_inherit_port(c);
-	L->syn_qlen++;
-	c->in_synq = true;
+	tcp_ecn_rcv_syn(c, seg->flags, seg->m->tos);
+	bool fastopen = tcp_fo_try(lep, c, seg);
+	if (fastopen) {
+		/* Fast Open: the child takes the SYN's data now and is accepted at once */
+		tcp_fo_take_syn_data(c, seg);
+	} else {
+		L->syn_qlen++;
+		c->in_synq = true;
+	}
 	tcp_send_synack(c);
 	c->snd_nxt = c->iss + 1;
 	c->lsndtime = ns__now(stk);
 	c->synack_stamp = now_us(c);
 	tcp_rearm_rto(c);
+	if (fastopen) {
+		c->ack_pending = c->ack_now = false;    /* the SYN-ACK acknowledged the data */
+		c->t_delack = 0;
+		tcp_timer_update(c);
+		c->in_accq = true;
+		c->acc_next = NULL;
+		if (L->acc_tail)
+			L->acc_tail->acc_next = c;
+		else
+			L->acc_head = c;
+		L->acc_tail = c;
+		L->acc_qlen++;
+		ns__sock_wake_locked(lep->sk);
+	}
 	pthread_mutex_unlock(&csk->mu);
 drop:
 	ns_pkt_unref(seg->pkt);
@@ -755,7 +794,8 @@ static void rcv_synsent(struct tcp_ep *ep, struct tcp_seg *seg)
 	if (!ep->ws_ok)
 		ep->rcv_wscale = 0;
 	ep->sack_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_SACK_PERM);
-	ep->ts_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_TS);
+	ep->ts_ok = ns_tcp_opts_has(o, NS_TCP_OPT_F_TS) && ep->tcp->fo.timestamps;  /* we sent TS */
+	tcp_ecn_rcv_synack(ep, seg->flags);
 	if (ep->ts_ok) {
 		ep->ts_recent = o->tsval;
 		ep->ts_recent_stamp_ns = ns__now(ep->stk);
@@ -774,11 +814,13 @@ static void rcv_synsent(struct tcp_ep *ep, struct tcp_seg *seg)
 		if (m > 0)
 			ns_tcp_rtt_sample_syn(&ep->rtt, (uint32_t)m, ep->snd_nxt, now_us(ep));
 		ep->snd_una = seg->ack;
+		tcp_sndq_ack(ep, seg->ack);     /* SYN data (Fast Open) */
 		ep->syn_acked = true;
 		tcp_set_state(ep, TCP_ESTABLISHED);
 		tcp_init_transfer(ep);
 		enter_quickack(ep, TCP_MAX_QUICKACKS);
-		tcp_send_ack(ep);
+		if (!tcp_fo_synack(ep, seg))    /* true: SYN data goes again instead of a bare ACK */
+			tcp_send_ack(ep);
 		wake(ep);
 		/* data queued before the handshake completed (e.g. nonblocking send) */
 		tcp_push(ep, false);
@@ -972,7 +1014,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 			tcp_send_reset_reply(ep->stk, seg);
 			goto drop;
 		}
-		if (ep->parent && ep->parent->lst && ep->parent->lst->acc_qlen > ep->parent->lst->backlog) {
+		if (ep->parent && ep->parent->lst && !ep->in_accq &&
+		    ep->parent->lst->acc_qlen > ep->parent->lst->backlog) {
 			/* accept queue full: Linux drops the ACK, the SYN-ACK timer retries */
 			NS_STAT_INC(ep->stk, TcpExtListenOverflows);
 			NS_STAT_INC(ep->stk, TcpExtListenDrops);
@@ -988,6 +1031,12 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		}
 		ep->snd_una = seg->ack;
 		ep->syn_acked = true;
+		if (ep->fo.passive) {
+			/* a TFO child may have sent data before the handshake completed */
+			tcp_sndq_ack(ep, seg->ack);
+			tcp_fo_child_done(ep);
+			ep->fo.passive = false;
+		}
 		ep->snd_wnd = (uint32_t)seg->wnd << ep->snd_wscale;
 		ep->max_window = NS_MAX(ep->max_window, ep->snd_wnd);
 		ep->snd_wl1 = seg->seq;
@@ -1000,11 +1049,15 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		tcp_init_transfer(ep);
 		ep->t_rtx = 0;
 		ep->rtx_kind = TCP_RTX_NONE;
+		if (ep->snd_una != ep->snd_nxt)
+			tcp_rearm_rto(ep);
 		tcp_timer_update(ep);
 		wake(ep);
 	} else {
+		uint32_t prior_una = ep->snd_una;
 		if (!tcp_ack(ep, seg))
 			goto drop;
+		tcp_ecn_rcv(ep, seg->flags, seg->m->tos, 0, prior_una != ep->snd_una);   /* ECE */
 	}
 	store_ts_recent(ep, seg);
 	if (ep->fin_sent && ns_seq_gt(ep->snd_una, ep->fin_seq)) {
@@ -1047,6 +1100,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 	case TCP_SYN_RECV:
 		if (seg->len)
 			capture_urg_byte(ep, seg, seq0);
+		if (seg->len || (seg->flags & TCPF_CWR))
+			tcp_ecn_rcv(ep, (uint8_t)(seg->flags & TCPF_CWR), seg->m->tos, seg->len, false);  /* CE, CWR */
 		data_queue(ep, seg);
 		if (ep->state == TCP_CLOSE)
 			goto drop;
@@ -1094,7 +1149,10 @@ void ns__tcp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 		uint32_t min_mtu = ep->raddr.family == NS_AF_INET6 ? 1280 : 576;
 		if (mtu < min_mtu)
 			mtu = min_mtu;
-		if (mtu < ep->pmtu) {
+		if (mtu < ep->pmtu && ep->state == TCP_SYN_SENT) {
+			tcp_sync_mss(ep, mtu);
+			tcp_fo_mtu_reduced(ep);         /* SYN-data too big: plain SYN now */
+		} else if (mtu < ep->pmtu) {
 			tcp_sync_mss(ep, mtu);
 			/* retransmit what no longer fits (Linux tcp_simple_retransmit) */
 			if (ep->snd_una != ep->snd_nxt)

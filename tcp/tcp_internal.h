@@ -46,6 +46,7 @@
 #include "tcp_ofo.h"
 #include "tcp_isn.h"
 #include "tcp_cookie.h"
+#include "tcp_fastopen.h"
 
 /* ---- states: Linux's numbering (tcp_info.tcpi_state) ---------------------- */
 enum tcp_state {
@@ -157,6 +158,8 @@ struct ns_tcp {
 	/* net.ipv4.tcp_rmem / tcp_wmem: min, default, max (read where an endpoint
 	 * sizes its buffers; written by ns_sysctl_set, a plain store of 32-bit values) */
 	_Atomic uint32_t rmem[3], wmem[3];
+	/* TCP Fast Open, tcp_ecn, tcp_timestamps (tcp_fastopen.c) */
+	struct tcp_fo_stack fo;
 };
 
 /* ---- send-queue chunk bookkeeping ----------------------------------------- */
@@ -330,6 +333,11 @@ struct tcp_ep {
 	uint64_t synack_stamp;          /* us: when our SYN / SYN-ACK was first sent (RTT without TS) */
 	bool notify_parent;             /* set on input: queue on parent after unlocking */
 	struct tcp_listen *lst;         /* listener state when LISTEN */
+
+	/* TCP Fast Open (tcp_fastopen.c) and ECN (tcp_ecn.c) */
+	struct tcp_fo_ep fo;
+	uint8_t ecn_flags;              /* TCP_ECN_* */
+	uint32_t ecn_high_seq;          /* ECE reaction: once per window, until snd_una passes this */
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
@@ -411,6 +419,11 @@ int tcp_listen_check_port(struct tcp_ep *ep);
 void tcp_inherit_port(struct tcp_ep *child);
 
 /* ---- tcp_sock.c ------------------------------------------------------------- */
+/* connect() under sk->mu; m: Fast Open data for the SYN (NULL for connect()). */
+int tcp_connect_locked(struct tcp_ep *ep, const struct sockaddr *a, socklen_t len, const struct msghdr *m);
+/* Sends the (first) SYN of an active open with Fast Open data from m. */
+int tcp_connect_send_syn(struct tcp_ep *ep, const struct msghdr *m);
+int tcp_connect_wait(struct tcp_ep *ep);
 void tcp_send_cookie_synack(struct tcp_ep *lep, struct tcp_seg *seg);
 void tcp_cookie_child(struct tcp_ep *lep, struct tcp_seg *seg, const struct ns_syncookie_opts *co);
 void tcp_child_abort_unqueued(struct tcp_ep *c);

@@ -10,6 +10,32 @@
 #include "netstack/core.h"
 #include "tcp_opts.h"
 
+/* Linux tcp_parse_fastopen_option(): SYN / SYN-ACK only, even lengths. */
+static void parse_fastopen(const uint8_t *c, int len, bool syn, bool exp, struct ns_tcp_opts *o)
+{
+	if (!syn || len < 0 || (len & 1))
+		return;
+	if (len >= NS_TCP_FASTOPEN_COOKIE_MIN && len <= NS_TCP_FASTOPEN_COOKIE_MAX)
+		memcpy(o->fo_val, c, (size_t)len);
+	else if (len != 0) {
+		/* malformed: like no option at all (Linux foc->len = -1) */
+		o->fo_len = -1;
+		o->present &= ~NS_TCP_OPT_F_FASTOPEN;
+		return;
+	}
+	o->fo_len = (int8_t)len;
+	o->fo_exp = exp;
+	o->present |= NS_TCP_OPT_F_FASTOPEN;
+}
+
+/* Bytes the Fast Open option takes, aligned to 4 (0 when not written). */
+static size_t fastopen_len(const struct ns_tcp_opts *o)
+{
+	if (!(o->present & NS_TCP_OPT_F_FASTOPEN) || o->fo_len < 0)
+		return 0;
+	return ((size_t)(o->fo_exp ? 4 : 2) + (size_t)o->fo_len + 3) & ~(size_t)3;
+}
+
 /* One option of kind/size at p (size bytes, size >= 2, in bounds). */
 static void parse_one(const uint8_t *p, uint8_t kind, uint8_t size, bool syn,
 		      struct ns_tcp_opts *o)
@@ -55,6 +81,13 @@ static void parse_one(const uint8_t *p, uint8_t kind, uint8_t size, bool syn,
 		o->present |= NS_TCP_OPT_F_SACK;
 		break;
 	}
+	case NS_TCPOPT_FASTOPEN:
+		parse_fastopen(p + 2, size - 2, syn, false, o);
+		break;
+	case NS_TCPOPT_EXP:
+		if (size >= 4 && ns_load_be16(p + 2) == NS_TCPOPT_FASTOPEN_MAGIC)
+			parse_fastopen(p + 4, size - 4, syn, true, o);
+		break;
 	default:
 		break;          /* unknown kinds are skipped by their length */
 	}
@@ -107,7 +140,9 @@ static size_t fixed_len(const struct ns_tcp_opts *o)
 
 unsigned ns_tcp_opts_max_sacks(const struct ns_tcp_opts *o)
 {
-	size_t used = fixed_len(o);
+	size_t used = fixed_len(o) + fastopen_len(o);
+	if (used > NS_TCP_MAX_OPT_LEN)
+		return 0;
 	size_t room = NS_TCP_MAX_OPT_LEN - used;
 	if (room < 4 + NS_TCPOLEN_SACK_PERBLOCK)
 		return 0;
@@ -127,7 +162,7 @@ size_t ns_tcp_opts_len(const struct ns_tcp_opts *o)
 	unsigned ns = sacks_to_write(o);
 	if (ns)
 		n += 4 + (size_t)ns * NS_TCPOLEN_SACK_PERBLOCK;
-	return n;
+	return n + fastopen_len(o);
 }
 
 static uint8_t *put_ts(uint8_t *p, const struct ns_tcp_opts *o)
@@ -182,6 +217,24 @@ size_t ns_tcp_opts_write(uint8_t *buf, size_t cap, const struct ns_tcp_opts *o)
 			ns_store_be32(p, o->sacks[i].start);
 			ns_store_be32(p + 4, o->sacks[i].end);
 			p += 8;
+		}
+	}
+	if (fastopen_len(o)) {
+		size_t l = (size_t)o->fo_len + (o->fo_exp ? 4 : 2);
+		if (o->fo_exp) {
+			*p++ = NS_TCPOPT_EXP;
+			*p++ = (uint8_t)l;
+			ns_store_be16(p, NS_TCPOPT_FASTOPEN_MAGIC);
+			p += 2;
+		} else {
+			*p++ = NS_TCPOPT_FASTOPEN;
+			*p++ = (uint8_t)l;
+		}
+		memcpy(p, o->fo_val, (size_t)o->fo_len);
+		p += o->fo_len;
+		if ((l & 3) == 2) {
+			*p++ = NS_TCPOPT_NOP;
+			*p++ = NS_TCPOPT_NOP;
 		}
 	}
 	return (size_t)(p - buf);
@@ -246,6 +299,11 @@ const char *ns_tcp_opts_fmt(const struct ns_tcp_opts *o, char *buf, size_t cap)
 		fmt_add(buf, cap, &off, ",", "nop,nop,sack", 0, 0);
 		for (unsigned i = 0; i < ns; i++)
 			fmt_add(buf, cap, &off, " ", "%lu:%lu", o->sacks[i].start, o->sacks[i].end);
+	}
+	if (fastopen_len(o)) {
+		fmt_add(buf, cap, &off, ",", o->fo_exp ? "FOEXP" : "FO", 0, 0);
+		for (int i = 0; i < o->fo_len; i++)
+			fmt_add(buf, cap, &off, i ? "" : " ", "%02lx", o->fo_val[i], 0);
 	}
 	return buf;
 }

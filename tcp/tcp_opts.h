@@ -26,6 +26,9 @@
 #define NS_TCPOPT_SACK_PERM 4
 #define NS_TCPOPT_SACK 5
 #define NS_TCPOPT_TS 8
+#define NS_TCPOPT_FASTOPEN 34          /* RFC 7413 */
+#define NS_TCPOPT_EXP 254              /* RFC 6994 experimental; TFO uses magic 0xF989 */
+#define NS_TCPOPT_FASTOPEN_MAGIC 0xF989
 
 /* option lengths */
 #define NS_TCPOLEN_MSS 4
@@ -49,6 +52,10 @@
 #define NS_TCP_OPT_F_SACK_PERM 0x04u
 #define NS_TCP_OPT_F_TS        0x08u
 #define NS_TCP_OPT_F_SACK      0x10u
+#define NS_TCP_OPT_F_FASTOPEN  0x20u   /* fo_len/fo_exp/fo_val valid (SYN / SYN-ACK only) */
+
+#define NS_TCP_FASTOPEN_COOKIE_MIN 4
+#define NS_TCP_FASTOPEN_COOKIE_MAX 16
 
 struct ns_tcp_sack_block {
 	uint32_t start;                 /* first sequence number SACKed */
@@ -62,6 +69,12 @@ struct ns_tcp_opts {
 	uint8_t num_sacks;              /* valid with F_SACK: 1..4 */
 	uint32_t tsval, tsecr;          /* valid with F_TS */
 	struct ns_tcp_sack_block sacks[NS_TCP_MAX_SACKS];
+	/* TCP Fast Open (with F_FASTOPEN): fo_len 0 = cookie request, 4..16 = a
+	 * cookie, -1 = malformed (Linux: odd or out-of-range length); fo_exp =
+	 * the experimental form (kind 254, magic 0xF989) */
+	int8_t fo_len;
+	bool fo_exp;
+	uint8_t fo_val[NS_TCP_FASTOPEN_COOKIE_MAX];
 };
 
 static inline bool ns_tcp_opts_has(const struct ns_tcp_opts *o, uint32_t f)
@@ -82,7 +95,9 @@ static inline bool ns_tcp_opts_has(const struct ns_tcp_opts *o, uint32_t f)
  *     (the segment has SYN set); MSS 0 is ignored; window scale > 14 is
  *     clamped to 14;
  *   - SACK needs length 2 + 8n with n in 1..4; blocks are kept in wire order;
- *   - a duplicate option overwrites the earlier one (last wins).
+ *   - a duplicate option overwrites the earlier one (last wins);
+ *   - Fast Open (kind 34, or kind 254 with magic 0xF989) only with syn, even
+ *     lengths: empty = request, 4..16 bytes = cookie, else fo_len = -1.
  * Never reads outside opt[0, len).  Returns the number of option bytes
  * consumed before an EOL / the end / the first malformed length.
  */
@@ -94,7 +109,8 @@ size_t ns_tcp_opts_len(const struct ns_tcp_opts *o);
 /*
  * Writes o in Linux's order and alignment: MSS; sackOK+TS merged when both
  * are present (else nop,nop,TS and/or nop,nop,sackOK); nop,wscale; then
- * nop,nop,SACK blocks.  SACK blocks beyond what fits in 40 bytes are dropped
+ * nop,nop,SACK blocks; then Fast Open (padded with nop,nop when its length
+ * is 2 mod 4) when F_FASTOPEN with fo_len >= 0.  SACK blocks beyond what fits in 40 bytes are dropped
  * (3 with timestamps, 4 without).  Returns bytes written (multiple of 4), or
  * 0 if cap is too small for the whole set (nothing is written then).
  */

@@ -442,6 +442,9 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	data_opts(ep, &o, true);
 	struct ns_ip_tx tx;
 	fill_ip_tx(ep, &tx);
+	uint8_t tos = tx.tos;
+	flags |= tcp_ecn_xmit(ep, len && !rtx && !ns_seq_lt(seq, ep->snd_nxt), &tos);   /* ECT(0), CWR, ECE */
+	tx.tos = tos;
 	uint16_t win = tcp_select_window(ep);
 	/* urgent pointer on every segment before it (Linux tcp_transmit_skb) */
 	uint16_t urg = 0;
@@ -639,13 +642,20 @@ int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
 
 /* ---- control segments ------------------------------------------------------------------------ */
 
-static int send_ctl(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct ns_tcp_opts *o)
+/* A control segment; a SYN may carry `data` bytes of the send queue (Fast Open). */
+static int send_ctl_data(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct ns_tcp_opts *o,
+			 uint32_t data)
 {
-	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(ep->stk), NS_PKT_TX_HEADROOM, 0);
+	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(ep->stk), NS_PKT_TX_HEADROOM, data);
 	if (!pkt)
 		return -NS_ENOBUFS;
+	if (data)
+		sndq_copy(ep, seq + 1, ns_pkt_data(pkt), data);
 	struct ns_ip_tx tx;
 	fill_ip_tx(ep, &tx);
+	uint8_t tos = tx.tos;
+	flags |= tcp_ecn_xmit(ep, false, &tos);    /* ECN: ECE echo; no ECT on control segments */
+	tx.tos = tos;
 	uint16_t win;
 	if (flags & TCPF_SYN)
 		win = (uint16_t)NS_MIN(ep->rcv_wnd, 65535u);   /* never scaled in a SYN (RFC 7323 2.2) */
@@ -656,9 +666,14 @@ static int send_ctl(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct
 	return tcp_finish_and_send(ep->stk, pkt, &tx, ep->lport, ep->rport, seq, ack, flags, win, o, false, 0);
 }
 
+static int send_ctl(struct tcp_ep *ep, uint32_t seq, uint8_t flags, const struct ns_tcp_opts *o)
+{
+	return send_ctl_data(ep, seq, flags, o, 0);
+}
+
 static void syn_opts(struct tcp_ep *ep, struct ns_tcp_opts *o, bool synack)
 {
-	bool ts = synack ? ep->ts_ok : true;
+	bool ts = synack ? ep->ts_ok : ep->tcp->fo.timestamps != 0;   /* net.ipv4.tcp_timestamps */
 	bool sack = synack ? ep->sack_ok : true;
 	int ws = synack ? (ep->ws_ok ? ep->rcv_wscale : -1) : ep->rcv_wscale;
 	uint32_t tsval = tcp_ts_now(ep);
@@ -693,7 +708,11 @@ int tcp_send_syn(struct tcp_ep *ep)
 {
 	struct ns_tcp_opts o;
 	syn_opts(ep, &o, false);
-	int err = send_ctl(ep, ep->iss, TCPF_SYN, &o);
+	uint32_t data = tcp_fo_syn_opts(ep, &o, false);    /* Fast Open cookie and SYN data */
+	uint8_t flags = TCPF_SYN | tcp_ecn_syn_flags(ep, false);
+	int err = send_ctl_data(ep, ep->iss, flags, &o, data);
+	if (data && ns_seq_lt(ep->snd_nxt, ep->iss + 1 + data))
+		ep->snd_nxt = ep->iss + 1 + data;
 	return err;
 }
 
@@ -701,7 +720,8 @@ int tcp_send_synack(struct tcp_ep *ep)
 {
 	struct ns_tcp_opts o;
 	syn_opts(ep, &o, true);
-	return send_ctl(ep, ep->iss, TCPF_SYN | TCPF_ACK, &o);
+	tcp_fo_syn_opts(ep, &o, true);
+	return send_ctl(ep, ep->iss, TCPF_SYN | TCPF_ACK | tcp_ecn_syn_flags(ep, true), &o);
 }
 
 void tcp_send_ack(struct tcp_ep *ep)

@@ -469,6 +469,7 @@ static int tcp_listen(struct ns_sock *sk, int backlog)
 	}
 	ep->lst->backlog = backlog;
 	ep->advmss = TCP_MSS_DEFAULT;
+	tcp_fo_listen(ep, backlog);     /* tcp_fastopen 0x400: Fast Open without TCP_FASTOPEN */
 	tcp_set_state(ep, TCP_LISTEN);
 	sk->accepting = true;
 	tcp_lhash_insert(ep);
@@ -501,6 +502,7 @@ static struct ns_sock *tcp_accept(struct ns_sock *sk, int *err)
 	c->in_accq = false;
 	c->acc_next = NULL;
 	struct tcp_ep *parent = c->parent;
+	tcp_fo_child_done(c);   /* its Fast Open slot on the listener */
 	c->parent = NULL;
 	pthread_mutex_unlock(&c->sk->mu);
 	pthread_mutex_unlock(&sk->mu);
@@ -544,7 +546,7 @@ static int tcp_disconnect_locked(struct tcp_ep *ep)
 	return 0;
 }
 
-static int connect_wait(struct tcp_ep *ep)
+int tcp_connect_wait(struct tcp_ep *ep)
 {
 	struct ns_sock *sk = ep->sk;
 	uint64_t dl = sk->sndtimeo_ns ? ns__real_now() + sk->sndtimeo_ns : 0;
@@ -570,9 +572,29 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 		pthread_mutex_unlock(&sk->mu);
 		return err;
 	}
+	pthread_mutex_lock(&sk->mu);
+	err = tcp_connect_locked(ep, a, len, NULL);
+	pthread_mutex_unlock(&sk->mu);
+	return err;
+}
+
+/* The first SYN of an active open (m: Fast Open data, see tcp_fastopen.c). */
+int tcp_connect_send_syn(struct tcp_ep *ep, const struct msghdr *m)
+{
+	ep->synack_stamp = now_us(ep);
+	tcp_fo_prepare_syn(ep, m);
+	tcp_send_syn(ep);
+	ep->lsndtime = ns__now(ep->stk);
+	tcp_rearm_rto(ep);
+	return 0;
+}
+
+int tcp_connect_locked(struct tcp_ep *ep, const struct sockaddr *a, socklen_t len, const struct msghdr *m)
+{
+	struct ns_sock *sk = ep->sk;
+	int err;
 	struct ns_addr raddr;
 	uint16_t rport;
-	pthread_mutex_lock(&sk->mu);
 	if (ep->disconnecting) {
 		err = -NS_EINVAL;
 		goto out;
@@ -584,7 +606,7 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 			err = -NS_EALREADY;
 			goto out;
 		}
-		err = connect_wait(ep);
+		err = tcp_connect_wait(ep);
 		goto out;
 	case TCP_CLOSE:
 		if (ep->ever_connected) {
@@ -671,19 +693,21 @@ static int tcp_connect(struct ns_sock *sk, const struct sockaddr *a, socklen_t l
 	ep->connect_pending = true;
 	ep->shut = 0;
 	NS_STAT_INC(sk->stk, TcpActiveOpens);
-	ep->synack_stamp = now_us(ep);
-	tcp_send_syn(ep);
-	ep->lsndtime = ns__now(sk->stk);
-	tcp_rearm_rto(ep);
-	if (ns__sock_nonblock(sk)) {
+	if (!m && tcp_fo_defer_connect(ep)) {
+		/* TCP_FASTOPEN_CONNECT with a cookie: the SYN goes with the first send */
+		ep->connect_pending = false;
+		err = 0;
+		goto out;
+	}
+	tcp_connect_send_syn(ep, m);
+	if (m || ns__sock_nonblock(sk)) {
 		err = -NS_EINPROGRESS;
 		goto out;
 	}
-	err = connect_wait(ep);
+	err = tcp_connect_wait(ep);
 	if (err == 0)
 		ep->connect_pending = false;
 out:
-	pthread_mutex_unlock(&sk->mu);
 	return err;
 }
 
@@ -714,13 +738,30 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 	bool block = !ns__sock_nonblock(sk) && !(flags & NS_MSG_DONTWAIT);
 	pthread_mutex_lock(&sk->mu);
 	uint64_t dl = sk->sndtimeo_ns ? ns__real_now() + sk->sndtimeo_ns : 0;
+	if ((flags & NS_MSG_FASTOPEN) || ep->fo.defer) {
+		/* Fast Open: connect, with what fits carried by the SYN (Linux tcp_sendmsg_fastopen) */
+		size_t syn = 0;
+		int e = tcp_fo_sendmsg(ep, m, flags, &syn);
+		if (e == -NS_EINPROGRESS && block)
+			e = tcp_connect_wait(ep);
+		if (e < 0 && !(e == -NS_EINPROGRESS && syn > 0)) {
+			pthread_mutex_unlock(&sk->mu);
+			return e;
+		}
+		copied = syn;
+		if (e == -NS_EINPROGRESS || copied == total) {
+			pthread_mutex_unlock(&sk->mu);
+			return (ssize_t)copied;
+		}
+	}
 	for (;;) {
 		if (sk->err || (ep->shut & SEND_SHUT)) {
 			ssize_t r = copied ? (ssize_t)copied : send_error(ep);
 			pthread_mutex_unlock(&sk->mu);
 			return r;
 		}
-		if (ep->state != TCP_ESTABLISHED && ep->state != TCP_CLOSE_WAIT) {
+		if (ep->state != TCP_ESTABLISHED && ep->state != TCP_CLOSE_WAIT &&
+		    !(ep->state == TCP_SYN_RECV && ep->fo.passive)) {   /* a TFO child may send */
 			if (ep->state != TCP_SYN_SENT && ep->state != TCP_SYN_RECV) {
 				ssize_t r = copied ? (ssize_t)copied : send_error(ep);
 				pthread_mutex_unlock(&sk->mu);
@@ -1264,6 +1305,7 @@ static void fill_info(struct tcp_ep *ep, struct ns_tcp_info *ti)
 		ti->tcpi_options |= 1;
 	if (ep->sack_ok)
 		ti->tcpi_options |= 2;
+	ti->tcpi_options |= (uint8_t)tcp_fo_info_options(ep);  /* SYN_DATA, ECN, ECN_SEEN */
 	if (ep->ws_ok) {
 		ti->tcpi_options |= 4;
 		ti->tcpi_wscale = (uint8_t)((ep->snd_wscale & 0xf) | (ep->rcv_wscale << 4));
@@ -1422,6 +1464,13 @@ static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 	}
 	if (level != NS_IPPROTO_TCP)
 		return -NS_ENOPROTOOPT;
+	if (name == NS_TCP_FASTOPEN || name == NS_TCP_FASTOPEN_CONNECT || name == NS_TCP_FASTOPEN_KEY ||
+	    name == NS_TCP_FASTOPEN_NO_COOKIE) {
+		pthread_mutex_lock(&sk->mu);
+		int e = tcp_fo_setsockopt(ep, name, v, len);
+		pthread_mutex_unlock(&sk->mu);
+		return e;
+	}
 	if (name == NS_TCP_CONGESTION) {
 		char buf[NS_TCP_CC_NAME_MAX];
 		size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
@@ -1564,6 +1613,12 @@ static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 		return -NS_ENOPROTOOPT;
 	int val, err = 0;
 	pthread_mutex_lock(&sk->mu);
+	if (name == NS_TCP_FASTOPEN || name == NS_TCP_FASTOPEN_CONNECT || name == NS_TCP_FASTOPEN_KEY ||
+	    name == NS_TCP_FASTOPEN_NO_COOKIE) {
+		err = (int)*len < 0 ? -NS_EINVAL : tcp_fo_getsockopt(ep, name, v, len);
+		pthread_mutex_unlock(&sk->mu);
+		return err;
+	}
 	switch (name) {
 	case NS_TCP_INFO: {
 		struct ns_tcp_info ti;
@@ -1628,7 +1683,9 @@ int tcp_poll_locked(struct ns_sock *sk)
 		mask |= NS_POLLHUP;
 	if (ep->shut & RCV_SHUT || ep->fin_rcvd)
 		mask |= NS_POLLIN | NS_POLLRDNORM | NS_POLLRDHUP;
-	if (ep->state != TCP_SYN_SENT && ep->state != TCP_SYN_RECV) {
+	if (ep->state == TCP_SYN_SENT && ep->fo.defer)
+		mask |= NS_POLLOUT | NS_POLLWRNORM;     /* TCP_FASTOPEN_CONNECT: write to connect */
+	if (ep->state != TCP_SYN_SENT && (ep->state != TCP_SYN_RECV || ep->fo.passive)) {
 		uint32_t target = sk->rcvlowat > 0 ? (uint32_t)sk->rcvlowat : 1;
 		if (ep->rcvq_bytes >= target || (ep->rcvq_bytes && ep->fin_rcvd))
 			mask |= NS_POLLIN | NS_POLLRDNORM;
