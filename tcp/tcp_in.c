@@ -1058,6 +1058,12 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		if (!tcp_ack(ep, seg))
 			goto drop;
 		tcp_ecn_rcv(ep, seg->flags, seg->m->tos, 0, prior_una != ep->snd_una);   /* ECE */
+		if (ep->fo.passive && ns_seq_gt(ep->snd_una, ep->iss)) {
+			/* a TFO child closed before its handshake completed: now it has */
+			tcp_fo_child_done(ep);
+			ep->fo.passive = false;
+			ep->syn_acked = true;
+		}
 	}
 	store_ts_recent(ep, seg);
 	if (ep->fin_sent && ns_seq_gt(ep->snd_una, ep->fin_seq)) {

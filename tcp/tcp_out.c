@@ -253,6 +253,14 @@ static void sndq_copy(struct tcp_ep *ep, uint32_t seq, uint8_t *dst, uint32_t le
 	struct ns_pkt *c = ep->sndq.head;
 	while (c && ns_seq_leq(chunk_end(c), seq))
 		c = c->next;
+	if (c && ns_seq_lt(seq, chunk_seq(c))) {
+		/* bytes before the queue (never expected): zeros, never a wild read */
+		uint32_t gap = NS_MIN(chunk_seq(c) - seq, len);
+		memset(dst, 0, gap);
+		dst += gap;
+		seq += gap;
+		len -= gap;
+	}
 	while (len && c) {
 		uint32_t off = seq - chunk_seq(c);
 		uint32_t n = ns_pkt_len(c) - off;

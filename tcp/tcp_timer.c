@@ -210,7 +210,9 @@ static void retransmit_timer(struct tcp_ep *ep)
 		ep->rtx_kind = TCP_RTX_RTO;
 		return;
 	}
-	if (ep->state == TCP_SYN_RECV && !ep->syn_acked) {
+	if ((ep->state == TCP_SYN_RECV && !ep->syn_acked) || ep->fo.passive) {
+		/* (a Fast Open child, whatever its state, resends its SYN-ACK until the
+		 * handshake completes: Linux tcp_fastopen_synack_timer) */
 		if (ep->parent && ep->parent->state != TCP_LISTEN) {
 			tcp_done(ep);
 			return;

@@ -74,6 +74,7 @@ struct nsr_pkt_spec {
 	int ts_off;                     /* offset of TS val in opts, -1 if none */
 	int sack_off;                   /* offset of first SACK block, -1 if none */
 	uint8_t nsack;
+	int fo_sym_off;                 /* FOEXP/FO TFO_COOKIE: offset of the 8 cookie bytes the runner fills, -1 none */
 	/* UDP */
 	uint32_t udp_len;
 	/* ICMP */

@@ -74,6 +74,11 @@ struct nsr_runner {
 	int sut_ns_fd;                  /* the latest socket()/accept() result: python blocks read its TCP_INFO */
 	bool isn_known;
 	uint32_t live_isn, script_isn;
+	/* the peer's ISN from the script's last inbound SYN: later inbound sequence
+	 * numbers and our ACKs (not the SYN-ACK's) are relative to it, like packetdrill */
+	uint32_t peer_isn;
+	/* --local_ip / --remote_ip (IPv4): used as given (Fast Open cookies hash them) */
+	char opt_local[48], opt_remote[48];
 	bool ts_first;
 	uint32_t ts_first_script, ts_first_live;
 	int nts;

@@ -444,8 +444,35 @@ static const char *parse_tcp_opts(struct cur *c, struct nsr_pkt_spec *k, const c
 			be32(o + 6, b);
 			k->ts_off = k->optlen + 2;
 			if (opt_put(k, o, 10) < 0) return "options too long";
+		} else if (word(c, "FOEXP") || word(c, "FO")) {
+			/* Fast Open: FO = kind 34, FOEXP = kind 254 + magic 0xF989; no value =
+			 * a cookie request; hex digits = the cookie; TFO_COOKIE = the cookie the
+			 * stack's tcp_fastopen_key gives this connection (filled when sent) */
+			bool exp = c->p[-1] == 'P';
+			size_t base = exp ? 4 : 2, n = 0;
+			skip_ws(c);
+			if (word(c, "TFO_COOKIE")) {
+				k->fo_sym_off = (int)(k->optlen + base);
+				n = 8;
+				memset(o + base, 0, 8);
+			} else {
+				while (isxdigit((unsigned char)c->p[0]) && isxdigit((unsigned char)c->p[1]) && n < 32) {
+					char hx[3] = { c->p[0], c->p[1], 0 };
+					o[base + n++] = (uint8_t)strtoul(hx, NULL, 16);
+					c->p += 2;
+				}
+				if (is_ident(*c->p))
+					return "bad Fast Open cookie";
+			}
+			o[0] = exp ? 254 : 34;
+			o[1] = (uint8_t)(base + n);
+			if (exp) {
+				o[2] = 0xF9;
+				o[3] = 0x89;
+			}
+			if (opt_put(k, o, base + n) < 0) return "options too long";
 		} else {
-			/* FO, FOEXP, md5, exp, mptcp, ...: not something this runner builds */
+			/* md5, exp, mptcp, ...: not something this runner builds */
 			const char *s = c->p;
 			while (is_ident(*c->p))
 				c->p++;
@@ -497,7 +524,7 @@ static const char *parse_seqspec(struct cur *c, uint32_t *seq, uint32_t *len)
 static const char *parse_packet(struct cur *c, struct nsr_stmt *st, const char **unsup)
 {
 	struct nsr_pkt_spec *k = &st->pkt;
-	k->ts_off = k->sack_off = -1;
+	k->ts_off = k->sack_off = k->fo_sym_off = -1;
 	k->outbound = *c->p == '>';
 	c->p++;
 	skip_ws(c);

@@ -16,6 +16,35 @@
 #include "neigh.h"
 #include "script_int.h"
 
+/* packetdrill's TFO_COOKIE: the Fast Open cookie a Linux server with the
+ * stack's net.ipv4.tcp_fastopen_key gives the script's peer (SipHash-2-4 of
+ * source and destination address, key words little-endian, like Linux). */
+static void tfo_cookie(struct nsr_runner *r, uint8_t out[8])
+{
+	char buf[128];
+	uint8_t kb[16];
+	memset(out, 0, 8);
+	if (ns_sysctl_get(r->v->stk, "net.ipv4.tcp_fastopen_key", buf, sizeof(buf)) < 0)
+		return;
+	unsigned w[4];
+	if (sscanf(buf, "%x-%x-%x-%x", &w[0], &w[1], &w[2], &w[3]) != 4)
+		return;
+	for (int i = 0; i < 16; i++)
+		kb[i] = (uint8_t)(w[i / 4] >> (8 * (i % 4)));
+	uint64_t key[2] = { 0, 0 };
+	for (int i = 7; i >= 0; i--) {
+		key[0] = key[0] << 8 | kb[i];
+		key[1] = key[1] << 8 | kb[8 + i];
+	}
+	uint8_t a[32];
+	size_t n = r->remote.family == NS_AF_INET6 ? 16 : 4;
+	memcpy(a, r->remote.b, n);
+	memcpy(a + n, r->local.b, n);
+	uint64_t h = ns__siphash(key, a, 2 * n);
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(h >> (8 * i));
+}
+
 static const uint8_t LOCAL_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static const uint8_t PEER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
@@ -276,7 +305,9 @@ static void inject_tcp(struct nsr_runner *r, const struct nsr_pkt_spec *k)
 	uint8_t *th = f + off;
 	ns_store_be16(th, r->rport);
 	ns_store_be16(th + 2, r->lport);
-	ns_store_be32(th + 4, k->seq);
+	if (k->flags & NSR_TH_SYN)
+		r->peer_isn = k->seq;
+	ns_store_be32(th + 4, k->seq + ((k->flags & NSR_TH_SYN) ? 0 : r->peer_isn));
 	uint32_t ackoff = r->isn_known ? r->live_isn - r->script_isn : 0;
 	if (k->flags & NSR_TH_ACK)
 		ns_store_be32(th + 8, k->ack + ackoff);
@@ -295,6 +326,8 @@ static void inject_tcp(struct nsr_runner *r, const struct nsr_pkt_spec *k)
 		}
 	if (k->ts_off >= 0 && (k->flags & NSR_TH_ACK))
 		ns_store_be32(o + k->ts_off + 4, map_ecr(r, ns_load_be32(o + k->ts_off + 4)));
+	if (k->fo_sym_off >= 0)
+		tfo_cookie(r, o + k->fo_sym_off);
 	size_t len = off + l4len;
 	nsr_fix_checksums(f, len);
 	nsr_vstack_inject(r->v, f, len);
@@ -404,6 +437,25 @@ static int opts_kinds(const uint8_t *o, size_t n, uint8_t *kinds, int max)
 	return k;
 }
 
+/* The Fast Open option (kind 34, or 254 with magic 0xF989) in o, or NULL. */
+static const uint8_t *fo_opt(const uint8_t *o, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			break;
+		if (o[i] == 34 || (o[i] == 254 && o[i + 1] >= 4 && o[i + 2] == 0xF9 && o[i + 3] == 0x89))
+			return o + i;
+		i += o[i + 1];
+	}
+	return NULL;
+}
+
 static void check_tcp_opts(struct nsr_runner *r, const struct nsr_pkt_spec *k, const struct nsr_dec *d,
 			   const char *actual)
 {
@@ -419,6 +471,11 @@ static void check_tcp_opts(struct nsr_runner *r, const struct nsr_pkt_spec *k, c
 		nsr_r_fail(r, "bad outbound TCP options\n    actual: %s", actual);
 		return;
 	}
+	const uint8_t *fe = fo_opt(k->opts, k->optlen), *fa = fo_opt(d->opts, d->optlen);
+	if (fe && (!fa || fe[1] != fa[1] || memcmp(fe, fa, fe[1]))) {
+		nsr_r_fail(r, "bad outbound Fast Open option\n    actual: %s", actual);
+		return;
+	}
 	struct nsr_tcpopts s;
 	nsr_tcpopts_parse(k->opts, k->optlen, &s);
 	if (s.has_mss && s.mss != d->opt.mss)
@@ -428,9 +485,10 @@ static void check_tcp_opts(struct nsr_runner *r, const struct nsr_pkt_spec *k, c
 	else if (s.nsack != d->opt.nsack)
 		nsr_r_fail(r, "sack blocks: expected %d, got %d\n    actual: %s", s.nsack, d->opt.nsack, actual);
 	for (int i = 0; i < s.nsack && !r->failed; i++)
-		if (s.sack[i][0] != d->opt.sack[i][0] || s.sack[i][1] != d->opt.sack[i][1])
+		if (s.sack[i][0] != d->opt.sack[i][0] - r->peer_isn || s.sack[i][1] != d->opt.sack[i][1] - r->peer_isn)
 			nsr_r_fail(r, "sack block %d: expected %u:%u, got %u:%u\n    actual: %s", i,
-				   s.sack[i][0], s.sack[i][1], d->opt.sack[i][0], d->opt.sack[i][1], actual);
+				   s.sack[i][0], s.sack[i][1], d->opt.sack[i][0] - r->peer_isn,
+				   d->opt.sack[i][1] - r->peer_isn, actual);
 	if (s.has_ts && d->opt.has_ts && !r->failed) {
 		uint32_t live = d->opt.ts_val;
 		if (!r->ts_first) {
@@ -532,8 +590,9 @@ static void expect_tcp(struct nsr_runner *r, const struct nsr_pkt_spec *k, uint6
 		nsr_r_fail(r, "seq: expected %u, got %u\n    actual: %s", k->seq, sseq, actual);
 	else if (total != k->len)
 		nsr_r_fail(r, "payload: expected %u bytes, got %u\n    actual: %s", k->len, total, actual);
-	else if ((k->flags & NSR_TH_ACK) && d.ack != k->ack)
-		nsr_r_fail(r, "ack: expected %u, got %u\n    actual: %s", k->ack, d.ack, actual);
+	else if ((k->flags & NSR_TH_ACK) && d.ack - ((k->flags & NSR_TH_SYN) ? 0 : r->peer_isn) != k->ack)
+		nsr_r_fail(r, "ack: expected %u, got %u\n    actual: %s", k->ack,
+			   d.ack - ((k->flags & NSR_TH_SYN) ? 0 : r->peer_isn), actual);
 	else if (k->has_win && d.win != k->win)
 		nsr_r_fail(r, "win: expected %u, got %u\n    actual: %s", k->win, d.win, actual);
 	else if (!zero)
@@ -655,9 +714,15 @@ static void do_option(struct nsr_runner *r, const struct nsr_stmt *st)
 		r->connect_port = (uint16_t)strtoul(v, &end, 10);
 	} else if (!strcmp(n, "local_ip") || !strcmp(n, "remote_ip") || !strcmp(n, "tcp_ts_ecr_scaled") ||
 		   !strcmp(n, "gateway_ip") || !strcmp(n, "netmask_ip")) {
-		/* addresses are mapped onto 198.18.0.0/15 and fd00:5eed::/48; ecr is always interpolated */
+		/* IPv4 --local_ip/--remote_ip are used as given (the stack is virtual;
+		 * Fast Open cookies depend on them); others are mapped onto
+		 * 198.18.0.0/15 and fd00:5eed::/48; ecr is always interpolated */
 		if (strchr(v, ':') && strcmp(n, "tcp_ts_ecr_scaled"))
 			r->family = NS_AF_INET6;
+		else if (!strcmp(n, "local_ip"))
+			snprintf(r->opt_local, sizeof(r->opt_local), "%s", v);
+		else if (!strcmp(n, "remote_ip"))
+			snprintf(r->opt_remote, sizeof(r->opt_remote), "%s", v);
 	} else {
 		char why[200];
 		snprintf(why, sizeof(why), "option --%s not supported", n);
@@ -746,6 +811,107 @@ static void do_python(struct nsr_runner *r, const struct nsr_stmt *st)
 	}
 }
 
+/* One sysctl assignment "net.ipv4.x=v" (or "/proc/sys/net/ipv4/x=v") through
+ * ns_sysctl_set; returns false when the stack does not have it. */
+static bool shell_sysctl(struct nsr_runner *r, char *assign, char *why, size_t wlen)
+{
+	char *eq = strchr(assign, '=');
+	if (!eq)
+		return false;
+	*eq = 0;
+	char *name = assign, *val = eq + 1;
+	if (strncmp(name, "/proc/sys/", 10) == 0) {
+		name += 10;
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '.';
+	}
+	size_t vl = strlen(val);
+	if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+		val[vl - 1] = 0;
+		val++;
+	}
+	int rc = ns_sysctl_set(r->v->stk, name, val);
+	if (rc < 0) {
+		size_t u = strlen(why);
+		snprintf(why + u, wlen - u, "%s%s=%s", u ? ", " : "", name, val);
+	}
+	return rc == 0;
+}
+
+/* defaults.sh: the values of packetdrill's gtests/net/common/defaults.sh that
+ * the stack has as settings (the others are netstack's built-in defaults). */
+static void shell_defaults(struct nsr_runner *r)
+{
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_timestamps", "1");
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_ecn", "0");
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_fastopen", "0x70403");
+	ns_sysctl_set(r->v->stk, "net.ipv4.tcp_fastopen_key", "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4");
+}
+
+/* A shell statement: defaults.sh, `sysctl [-q] a=b ...` and
+ * `set_sysctls.py /proc/sys/...=v ...` lines are applied with ns_sysctl_set;
+ * anything else (or a setting the stack does not have) is reported skipped. */
+static void do_shell(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	char *t = strdup(st->text);
+	char why[300] = "", unknown[200] = "";
+	bool other = false, restore = false, any = false;
+	if (!t) {
+		nsr_r_skip_stmt(r, st, "shell command not run (out of memory)");
+		return;
+	}
+	for (char *p = t; *p; p++)
+		if (p[0] == '\\' && p[1] == '\n')
+			p[0] = p[1] = ' ';
+	char *save = NULL;
+	for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *h = strchr(line, '#');
+		if (h)
+			*h = 0;
+		char *s2 = NULL, *tok = strtok_r(line, " \t", &s2);
+		if (!tok)
+			continue;
+		size_t tl = strlen(tok);
+		if (tl >= 11 && strcmp(tok + tl - 11, "defaults.sh") == 0 && !strtok_r(NULL, " \t", &s2)) {
+			shell_defaults(r);
+			any = true;
+		} else if (strstr(tok, "sysctl_restore")) {
+			restore = true;
+		} else if (strcmp(tok, "sysctl") == 0 || (tl >= 14 && strcmp(tok + tl - 14, "set_sysctls.py") == 0)) {
+			for (char *a = strtok_r(NULL, " \t", &s2); a; a = strtok_r(NULL, " \t", &s2)) {
+				if (a[0] == '-' && strchr(a, '=') == NULL)
+					continue;       /* -q, -w */
+				if (!strchr(a, '=')) {
+					other = true;
+					continue;
+				}
+				if (shell_sysctl(r, a, unknown, sizeof(unknown)))
+					any = true;
+			}
+		} else {
+			other = true;
+		}
+	}
+	free(t);
+	if (restore && !any && !other && !unknown[0]) {
+		nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
+		return;
+	}
+	if (other || unknown[0]) {
+		snprintf(why, sizeof(why), "shell command %s%s%.150s", any ? "partly run (" : "not run",
+			 unknown[0] ? (any ? "settings the stack lacks: " : " (settings the stack lacks: ") : "",
+			 unknown);
+		if (unknown[0] || any)
+			strncat(why, ")", sizeof(why) - strlen(why) - 1);
+		nsr_r_skip_stmt(r, st, why);
+		return;
+	}
+	r->executed++;
+}
+
 static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 {
 	r->cur = st;
@@ -754,25 +920,7 @@ static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 		do_option(r, st);
 		break;
 	case NSR_S_SHELL:
-		if (strstr(st->text, "defaults.sh") && !strchr(st->text, '\n')) {
-			/* The script is not run; its buffer sizes are what the expected
-			 * windows depend on, so set them through ns_sysctl_set (the
-			 * other defaults.sh values are netstack's built-in defaults). */
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
-			nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
-					       "ns_sysctl_set, the rest are netstack's built-in defaults)");
-		}
-		else if (strstr(st->text, "sysctl_restore"))
-			nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
-		else {
-			char why[300];
-			snprintf(why, sizeof(why), "shell command not run: %.200s", st->text);
-			for (char *p = why; *p; p++)
-				if (*p == '\n')
-					*p = ' ';
-			nsr_r_skip_stmt(r, st, why);
-		}
+		do_shell(r, st);
 		break;
 	case NSR_S_PYTHON:
 		do_python(r, st);
@@ -841,6 +989,17 @@ static void set_addrs(struct nsr_runner *r)
 	} else {
 		ns_addr_parse("198.18.0.1", &r->local, &plen);
 		ns_addr_parse("198.18.0.2", &r->remote, &plen);
+		struct ns_addr a;
+		if (!r->mapped && r->opt_local[0] && ns_addr_parse(r->opt_local, &a, &plen) == 0 &&
+		    a.family == NS_AF_INET && ns_nic_addr_add(r->v->stk, r->v->nic, &a, 24) == 0) {
+			ns_nic_addr_del(r->v->stk, r->v->nic, &r->local);
+			r->local = a;
+		}
+		if (!r->mapped && r->opt_remote[0] && ns_addr_parse(r->opt_remote, &a, &plen) == 0 &&
+		    a.family == NS_AF_INET) {
+			r->remote = a;
+			ns_route_add(r->v->stk, &a, 32, NULL, r->v->nic);
+		}
 	}
 }
 

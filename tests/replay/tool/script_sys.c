@@ -307,6 +307,7 @@ static int64_t sys_socket(struct nsr_runner *r, const struct nsr_stmt *st)
 	r->sut_ns_fd = fd;
 	r->lport_known = false;
 	r->isn_known = false;
+	r->peer_isn = 0;
 	r->ts_first = false;
 	r->nts = 0;
 	return want;
@@ -395,8 +396,8 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 	}
 	if (!ok)
 		return 0;
-	if (flags & (0x20000000 | 0x4000000 | NS_MSG_ERRQUEUE)) {
-		nsr_r_skip_script(r, "MSG_FASTOPEN / MSG_ZEROCOPY / MSG_ERRQUEUE are not supported");
+	if (flags & (0x4000000 | NS_MSG_ERRQUEUE)) {
+		nsr_r_skip_script(r, "MSG_ZEROCOPY / MSG_ERRQUEUE are not supported");
 		return 0;
 	}
 	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT);
@@ -407,7 +408,23 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 	int64_t ret;
 	if (w) {
 		size_t done = first ? 0 : r->pend.progress;
-		ssize_t n = ns_send(stk(r), f->ns_fd, buf, count - done, flags | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+		ssize_t n;
+		if (first && (flags & NS_MSG_FASTOPEN)) {
+			/* sendto/sendmsg(MSG_FASTOPEN): to the script's remote address; a
+			 * blocking call waits for the handshake, then sends the rest */
+			struct sockaddr_storage ss;
+			int dom = NS_AF_INET;
+			socklen_t l = sizeof(int);
+			ns_getsockopt(stk(r), f->ns_fd, NS_SOL_SOCKET, NS_SO_DOMAIN, &dom, &l);
+			socklen_t salen = default_sa(r, true, dom, &ss);
+			n = ns_sendto(stk(r), f->ns_fd, buf, count, flags | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL,
+				      (struct sockaddr *)&ss, salen);
+			if (block && n == -NS_EINPROGRESS)
+				n = -NS_EAGAIN;
+		} else {
+			n = ns_send(stk(r), f->ns_fd, buf, count - done,
+				    (flags & ~NS_MSG_FASTOPEN) | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+		}
 		if (n > 0)
 			done += (size_t)n;
 		if (block && done < count && (n > 0 || n == -NS_EAGAIN)) {
