@@ -575,11 +575,8 @@ bool tcp_fo_synack(struct tcp_ep *ep, const struct tcp_seg *seg)
 		return true;
 	}
 	ep->fo.syn_data_acked = ep->fo.syn_data;
-	if (ep->fo.syn_data_acked) {
+	if (ep->fo.syn_data_acked)
 		NS_STAT_INC(ep->stk, TcpExtTCPFastOpenActive);
-		if (ep->delivered > 1)
-			ep->delivered--;
-	}
 	return false;
 }
 

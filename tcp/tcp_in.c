@@ -261,6 +261,8 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 	c->snd_nxt = c->iss + 1;
 	c->lsndtime = ns__now(stk);
 	c->synack_stamp = now_us(c);
+	if (fastopen)
+		tcp_init_transfer(c);           /* it may send before the handshake completes */
 	tcp_rearm_rto(c);
 	if (fastopen) {
 		c->ack_pending = c->ack_now = false;    /* the SYN-ACK acknowledged the data */
@@ -816,6 +818,7 @@ static void rcv_synsent(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->snd_una = seg->ack;
 		tcp_sndq_ack(ep, seg->ack);     /* SYN data (Fast Open) */
 		ep->syn_acked = true;
+		ep->delivered++;                /* the SYN (Linux counts it in tcpi_delivered) */
 		tcp_set_state(ep, TCP_ESTABLISHED);
 		tcp_init_transfer(ep);
 		enter_quickack(ep, TCP_MAX_QUICKACKS);
@@ -1031,6 +1034,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		}
 		ep->snd_una = seg->ack;
 		ep->syn_acked = true;
+		ep->delivered++;                /* the SYN-ACK (Linux counts it in tcpi_delivered) */
+		bool fo_child = ep->fo.passive;
 		if (ep->fo.passive) {
 			/* a TFO child may have sent data before the handshake completed */
 			tcp_sndq_ack(ep, seg->ack);
@@ -1046,7 +1051,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 			NS_STAT_INC(ep->stk, TcpPassiveOpens);
 			ep->notify_parent = true;
 		}
-		tcp_init_transfer(ep);
+		if (!fo_child)                  /* a Fast Open child started at its creation */
+			tcp_init_transfer(ep);
 		ep->t_rtx = 0;
 		ep->rtx_kind = TCP_RTX_NONE;
 		if (ep->snd_una != ep->snd_nxt)

@@ -599,7 +599,8 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 void tcp_push(struct tcp_ep *ep, bool force_small)
 {
 	if (ep->state != TCP_ESTABLISHED && ep->state != TCP_CLOSE_WAIT && ep->state != TCP_FIN_WAIT1 &&
-	    ep->state != TCP_CLOSING && ep->state != TCP_LAST_ACK)
+	    ep->state != TCP_CLOSING && ep->state != TCP_LAST_ACK &&
+	    !(ep->state == TCP_SYN_RECV && ep->fo.passive))    /* a Fast Open child may send */
 		return;
 	tcp_write_xmit(ep, force_small);
 }

@@ -855,6 +855,8 @@ void tcp_cleanup_rbuf(struct tcp_ep *ep, uint32_t copied)
 		uint32_t full = (uint32_t)ep->sk->rcvbuf / 2;
 		if (now_win * 2 <= full) {
 			uint32_t nw = tcp_rcv_space_free(ep);
+			if (nw > (65535u << ep->rcv_wscale))
+				nw = 65535u << ep->rcv_wscale;  /* what a window field can say (__tcp_select_window) */
 			if (nw >= 2 * now_win && nw - now_win >= ep->advmss)
 				send = true;
 		}

@@ -471,7 +471,11 @@ static void check_tcp_opts(struct nsr_runner *r, const struct nsr_pkt_spec *k, c
 		nsr_r_fail(r, "bad outbound TCP options\n    actual: %s", actual);
 		return;
 	}
-	const uint8_t *fe = fo_opt(k->opts, k->optlen), *fa = fo_opt(d->opts, d->optlen);
+	uint8_t kopts[40];
+	memcpy(kopts, k->opts, k->optlen);
+	if (k->fo_sym_off >= 0)
+		tfo_cookie(r, kopts + k->fo_sym_off);
+	const uint8_t *fe = fo_opt(kopts, k->optlen), *fa = fo_opt(d->opts, d->optlen);
 	if (fe && (!fa || fe[1] != fa[1] || memcmp(fe, fa, fe[1]))) {
 		nsr_r_fail(r, "bad outbound Fast Open option\n    actual: %s", actual);
 		return;

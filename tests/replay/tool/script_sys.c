@@ -6,6 +6,7 @@
  * (script_run.c), which is how `...` blocking calls are emulated.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,31 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 	return ret;
 }
 
+/* A script string's bytes with C escapes (\xHH, \n, \t, \0, \\, \") decoded. */
+static size_t unescape(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	while (*s && n < cap) {
+		if (s[0] != '\\' || !s[1]) {
+			out[n++] = (uint8_t)*s++;
+			continue;
+		}
+		s++;
+		if (*s == 'x' && isxdigit((unsigned char)s[1])) {
+			unsigned v = 0;
+			int k = 0;
+			for (s++; k < 2 && isxdigit((unsigned char)*s); k++, s++)
+				v = v * 16 + (unsigned)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
+			out[n++] = (uint8_t)v;
+			continue;
+		}
+		out[n++] = (uint8_t)(*s == 'n' ? '\n' : *s == 't' ? '\t' : *s == '0' ? 0 : *s);
+		s++;
+	}
+	out[n] = 0;
+	return n;
+}
+
 static int64_t sys_sockopt(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool set)
 {
 	bool ok, ok2;
@@ -471,8 +497,7 @@ static int64_t sys_sockopt(struct nsr_runner *r, const struct nsr_stmt *st, stru
 			if (name == NS_SO_SNDTIMEO)
 				f->sndtimeo_us = us;
 		} else if (val && val->kind == NSR_E_STR) {
-			snprintf(u.s, sizeof(u.s), "%s", val->s);
-			len = (socklen_t)strlen(u.s);
+			len = (socklen_t)unescape(val->s, u.b, sizeof(u.b) - 1);
 		} else {
 			nsr_r_skip_script(r, "setsockopt value form not supported");
 			return 0;
