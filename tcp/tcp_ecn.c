@@ -80,7 +80,9 @@ void tcp_ecn_rcv(struct tcp_ep *ep, uint8_t flags, uint8_t tos, uint32_t len, bo
 		}
 	}
 	/* sender: ECE on an ACK (not a SYN) -> one reduction per window */
-	bool in_cwr = ep->ecn_high_seq && ns_seq_lt(ep->snd_una, ep->ecn_high_seq);
+	/* Linux holds CWR until something *above* high_seq is ACKed (so the CWR
+	 * bit reached the receiver) */
+	bool in_cwr = ep->ecn_high_seq && !ns_seq_gt(ep->snd_una, ep->ecn_high_seq);
 	if (!in_cwr)
 		ep->ecn_high_seq = 0;
 	if ((flags & TCPF_ECE) && !(flags & TCPF_SYN) && (flags & TCPF_ACK) && !in_cwr &&

@@ -152,11 +152,36 @@ static void test_parse_malformed(void **state)
 	ns_tcp_opts_parse(wrong, sizeof(wrong), true, &p);
 	assert_int_equal(p.present, NS_TCP_OPT_F_WSCALE | NS_TCP_OPT_F_SACK_PERM);
 	assert_int_equal(p.wscale, 9);
-	/* unknown kinds (MD5 19, fast open 34, experimental 254) are skipped */
-	const uint8_t unk[] = { 19, 6, 1, 2, 3, 4, 254, 4, 0xf9, 0x89, 2, 4, 1, 0 };
+	/* unknown kinds (MD5 19, experimental 254 without the Fast Open magic) are
+	 * skipped; 254 with magic 0xF989 and no cookie is a Fast Open cookie request */
+	const uint8_t unk[] = { 19, 6, 1, 2, 3, 4, 254, 4, 0xf9, 0x89, 254, 4, 0x12, 0x34, 2, 4, 1, 0 };
 	ns_tcp_opts_parse(unk, sizeof(unk), true, &p);
-	assert_int_equal(p.present, NS_TCP_OPT_F_MSS);
+	assert_int_equal(p.present, NS_TCP_OPT_F_MSS | NS_TCP_OPT_F_FASTOPEN);
 	assert_int_equal(p.mss, 256);
+	assert_int_equal(p.fo_len, 0);
+	assert_true(p.fo_exp);
+	/* Fast Open: a cookie in kind 34; odd or out-of-range lengths are ignored;
+	 * not on a non-SYN segment; written back with nop,nop padding */
+	const uint8_t fo[] = { 34, 10, 1, 2, 3, 4, 5, 6, 7, 8 };
+	ns_tcp_opts_parse(fo, sizeof(fo), true, &p);
+	assert_int_equal(p.present, NS_TCP_OPT_F_FASTOPEN);
+	assert_int_equal(p.fo_len, 8);
+	assert_false(p.fo_exp);
+	assert_memory_equal(p.fo_val, fo + 2, 8);
+	uint8_t w[40];
+	assert_int_equal(ns_tcp_opts_write(w, sizeof(w), &p), 12);
+	assert_memory_equal(w, fo, 10);
+	assert_int_equal(w[10], 1);
+	assert_int_equal(w[11], 1);
+	ns_tcp_opts_parse(fo, sizeof(fo), false, &p);
+	assert_int_equal(p.present, 0);
+	const uint8_t fo_odd[] = { 34, 5, 1, 2, 3, 34, 4, 1, 2 };
+	ns_tcp_opts_parse(fo_odd, sizeof(fo_odd), true, &p);
+	assert_int_equal(p.present, 0);
+	const uint8_t fo_big[] = { 254, 24, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				   17, 18, 19, 20 };
+	ns_tcp_opts_parse(fo_big, sizeof(fo_big), true, &p);
+	assert_int_equal(p.present, 0);
 	/* duplicates: last wins */
 	const uint8_t dup[] = { 2, 4, 1, 0, 2, 4, 2, 0 };
 	ns_tcp_opts_parse(dup, sizeof(dup), true, &p);
