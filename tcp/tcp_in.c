@@ -981,7 +981,12 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		if (seg->seq == ep->rcv_nxt) {
 			switch (ep->state) {
 			case TCP_SYN_RECV:
-				if (ep->parent) {
+				if (ep->fo.passive) {
+					/* a Fast Open child is a socket already: reset like an established one */
+					tcp_fo_child_done(ep);
+					ep->fo.passive = false;
+					tcp_reset_ep(ep, NS_ECONNRESET);
+				} else if (ep->parent) {
 					/* passive open: back to LISTEN, i.e. forget the child */
 					NS_STAT_INC(ep->stk, TcpAttemptFails);
 					tcp_set_state(ep, TCP_CLOSE);
@@ -1172,7 +1177,7 @@ void ns__tcp_icmp_err(struct ns_stack *stk, const struct ns_icmp_err *e)
 		}
 		goto out;
 	}
-	if (ep->state == TCP_SYN_SENT || (ep->state == TCP_SYN_RECV && !ep->parent)) {
+	if (ep->state == TCP_SYN_SENT || (ep->state == TCP_SYN_RECV && (!ep->parent || ep->fo.passive))) {
 		/* Linux tcp_v4_err: an error while connecting aborts the attempt */
 		if (e->err) {
 			ns__sock_set_err_locked(sk, e->err);

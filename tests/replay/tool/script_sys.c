@@ -418,6 +418,9 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 			socklen_t l = sizeof(int);
 			ns_getsockopt(stk(r), f->ns_fd, NS_SOL_SOCKET, NS_SO_DOMAIN, &dom, &l);
 			socklen_t salen = default_sa(r, true, dom, &ss);
+			const struct nsr_expr *ae = arg(st, 4);
+			if (ae && ae->kind == NSR_E_SYM && ae->s && !strcmp(ae->s, "AF_UNSPEC"))
+				ss.ss_family = AF_UNSPEC;       /* sendto(..., AF_UNSPEC, ...) */
 			n = ns_sendto(stk(r), f->ns_fd, buf, count, flags | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL,
 				      (struct sockaddr *)&ss, salen);
 			if (block && n == -NS_EINPROGRESS)
