@@ -284,7 +284,7 @@ struct tcp_ep {
 	/* per-MSS loss accounting and undo (rtx; tcp_loss.c, Linux names) */
 	uint32_t sacked_out;            /* SACKed records (Reno: duplicate ACKs) */
 	uint32_t high_seq;              /* snd_nxt when Recovery/Loss/CWR began */
-	uint32_t highest_sack;          /* start of the highest SACKed record (tcp_highest_sack_seq) */
+	uint32_t highest_sack;          /* end of the highest SACKed record (tcp_highest_sack_seq) */
 	uint32_t undo_marker;           /* snd_una when a reduction began; valid when undo_on */
 	int32_t undo_retrans;           /* retransmissions not yet shown spurious (-1: none yet) */
 	uint32_t undo_tsval;            /* TSval of the first retransmission of the episode */

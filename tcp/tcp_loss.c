@@ -95,7 +95,7 @@ static uint64_t rec_now_us(struct tcp_ep *ep) { return ns__now(ep->stk) / NS_NSE
 
 static void set_ca(struct tcp_ep *ep, enum ns_tcp_ca_state s) { ns_tcp_cc_set_state(&ep->cc, s); }
 
-/* Linux tcp_highest_sack_seq (the start of the highest SACKed record). */
+/* Linux tcp_highest_sack_seq: the end of the highest SACKed record (start of the one after it). */
 static uint32_t highest_sack_seq(struct tcp_ep *ep)
 {
 	if (!ep->sack_ok || !ep->sacked_out)
@@ -294,8 +294,8 @@ static void sacktag_one(struct tcp_ep *ep, struct tcp_txrec *r, bool dup, struct
 		st->flag |= LF_DATA_SACKED;
 		ep->sacked_out++;
 		st->delivered++;
-		if (ep->sacked_out == 1 || ns_seq_gt(r->seq, ep->highest_sack))
-			ep->highest_sack = r->seq;
+		if (ep->sacked_out == 1 || ns_seq_gt(r->end, ep->highest_sack))
+			ep->highest_sack = r->end;
 	}
 	if (dup && (f & TCP_TXR_RTX)) {
 		f &= (uint8_t)~TCP_TXR_RTX;
