@@ -650,12 +650,15 @@ int tcp_retransmit_recs(struct tcp_ep *ep, uint32_t i, uint32_t n, bool tlp)
 		ep->high_rxt = end;
 	if (!ep->retrans_stamp)
 		ep->retrans_stamp = ns__now(ep->stk);
-	/* undo bookkeeping (Linux tcp_retransmit_skb: undo_retrans, retrans_stamp) */
+	if (tlp)
+		return (int)n;
+	/* undo bookkeeping (Linux tcp_retransmit_skb: retrans_stamp, undo_retrans;
+	 * a loss probe, __tcp_retransmit_skb, touches neither) */
+	if (!ep->undo_ts_valid) {
+		ep->undo_tsval = tcp_ts_now(ep);
+		ep->undo_ts_valid = true;
+	}
 	if (ep->undo_on) {
-		if (!ep->undo_ts_valid) {
-			ep->undo_tsval = tcp_ts_now(ep);
-			ep->undo_ts_valid = true;
-		}
 		if (ep->undo_retrans < 0)
 			ep->undo_retrans = 0;
 		ep->undo_retrans += (int32_t)n;
