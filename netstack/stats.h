@@ -69,6 +69,7 @@
 	X(TcpExtTCPFastOpenActive) X(TcpExtTCPFastOpenActiveFail) X(TcpExtTCPFastOpenPassive) \
 	X(TcpExtTCPFastOpenPassiveFail) X(TcpExtTCPFastOpenListenOverflow) X(TcpExtTCPFastOpenCookieReqd) \
 	X(TcpExtTCPFastOpenPassiveAltKey) \
+	X(TcpExtTCPDSACKUndo) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
 	X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDiscards) \
