@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 #include "tcp_internal.h"
+#include "tcp_zc.h"
 
 /* ---- MSS ------------------------------------------------------------------------ */
 
@@ -213,6 +214,8 @@ ssize_t tcp_sndq_append(struct tcp_ep *ep, const struct msghdr *m, size_t skip, 
 void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 {
 	struct ns_pkt *c;
+	if (ep->xf)
+		tcp_xf_on_ack(ep, ack);     /* zerocopy completions, ACK timestamps */
 	while ((c = ep->sndq.head) != NULL) {
 		if (ns_seq_leq(chunk_end(c), ack)) {
 			ep->sndq.bytes -= ns_pkt_len(c);
@@ -236,6 +239,8 @@ void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 void tcp_sndq_purge(struct tcp_ep *ep)
 {
 	struct ns_pkt *c = ep->sndq.head;
+	if (ep->xf)
+		tcp_xf_purge(ep);
 	while (c) {
 		struct ns_pkt *n = c->next;
 		sndq_charge(ep, c, -1);
@@ -431,6 +436,8 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	 * tail of each write; a split or retransmitted front part has none) */
 	if (len && seq + len == (ep->fin_queued ? ep->fin_seq : ep->write_seq))
 		flags |= TCPF_PSH;
+	if (len && ep->xf && tcp_xf_is_mark(ep, seq + len, true))
+		flags |= TCPF_PSH;          /* the end of a MSG_EOR write */
 	if (ep->fin_queued && seq + len == ep->fin_seq) {
 		flags |= TCPF_FIN;
 	}
@@ -467,6 +474,8 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	}
 	if (flags & TCPF_FIN)
 		ep->fin_sent = true;
+	if (len && ep->xf)
+		tcp_xf_on_xmit(ep, seq, len);   /* SCHED / SND timestamps */
 	(void)err;   /* a local send failure is like a loss: the RTO recovers */
 	return 0;
 }
@@ -534,6 +543,12 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 	bool tso = true;
 	while (ns_seq_lt(ep->snd_nxt, data_end) || (ep->fin_queued && !ep->fin_sent && ep->snd_nxt == ep->fin_seq)) {
 		uint32_t avail = data_end - ep->snd_nxt;
+		bool at_mark = false;       /* ends at an skb end (MSG_EOR, zerocopy): not the tail */
+		if (ep->xf && avail) {
+			uint32_t lim = tcp_xf_seg_limit(ep, ep->snd_nxt, avail);
+			at_mark = lim < avail;
+			avail = lim;
+		}
 		uint32_t in_flight = packets_in_flight(ep);
 		if (in_flight >= ep->cc.cwnd) {
 			cwnd_limited = true;
@@ -552,7 +567,7 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 				len = (wnd_left / mss) * mss;
 			/* a short tail that Nagle would hold goes later (Linux tcp_mss_split_point) */
 			if (len > mss && len % mss &&
-			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small))
+			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small || at_mark))
 				len -= len % mss;
 		}
 		/* sender SWS avoidance: the first MSS must fit the window (Linux tcp_snd_wnd_test) */
@@ -560,7 +575,7 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 			if (len != 0)
 				break;
 		}
-		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small))
+		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small || at_mark))
 			break;
 		uint32_t seq = ep->snd_nxt;
 		uint32_t end = seq + len;
@@ -613,6 +628,8 @@ int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
 			len = mss;
 		if (max_len && len > max_len)
 			len = max_len;
+		if (ep->xf)
+			len = tcp_xf_seg_limit(ep, seq, len);
 	}
 	/* the peer's window: retransmit at most what fits (Linux tcp_retransmit_skb) */
 	uint32_t wnd_end = ep->snd_una + ep->snd_wnd;
