@@ -436,8 +436,8 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	 * tail of each write; a split or retransmitted front part has none) */
 	if (len && seq + len == (ep->fin_queued ? ep->fin_seq : ep->write_seq))
 		flags |= TCPF_PSH;
-	if (len && ep->xf && tcp_xf_is_mark(ep, seq + len, true))
-		flags |= TCPF_PSH;          /* the end of a MSG_EOR write */
+	if (len && ep->xf && tcp_xf_is_mark(ep, seq + len, false))
+		flags |= TCPF_PSH;          /* an skb end: MSG_EOR write, full zerocopy skb (tcp_mark_push) */
 	if (ep->fin_queued && seq + len == ep->fin_seq) {
 		flags |= TCPF_FIN;
 	}

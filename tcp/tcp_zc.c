@@ -4,7 +4,8 @@
  *
  * - MSG_EOR: the last byte of such a write ends an skb that later data is
  *   never appended to (Linux TCP_SKB_CB(skb)->eor, tcp_skb_can_collapse_to),
- *   so no segment, new or retransmitted, crosses it; it carries PSH.
+ *   so no segment, new or retransmitted, crosses it; it carries PSH (as
+ *   does the end of a full zerocopy skb, tcp_mark_push).
  * - MSG_ZEROCOPY (SO_ZEROCOPY): each send gets a notification id (or
  *   extends the notification of the unsent tail skb, msg_zerocopy_realloc),
  *   completed on the error queue when all its bytes are acknowledged, with
@@ -377,7 +378,8 @@ static void tstamp(struct tcp_ep *ep, const struct xf_key *k, int type, uint32_t
 	uint32_t f = sk->tsflags;
 	bool tsonly = f & NS_SOF_TIMESTAMPING_OPT_TSONLY;
 	/* the payload must still be in the send queue */
-	if (ns_seq_lt(seg_seq, ep->snd_una) || ns_seq_gt(seg_seq + seg_len, ep->write_seq))
+	struct ns_pkt *h = ep->sndq.head;
+	if (!h || ns_seq_lt(seg_seq, h->seq) || ns_seq_gt(seg_seq + seg_len, ep->write_seq))
 		seg_len = 0;
 	struct ns_errq_ent *e = ns__errq_alloc(tsonly ? 0 : seg_len);
 	if (!e)

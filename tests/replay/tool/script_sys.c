@@ -60,6 +60,37 @@ static const struct sym syms[] = {
 	{ "EPOLL_CTL_ADD", 1 }, { "EPOLL_CTL_DEL", 2 }, { "EPOLL_CTL_MOD", 3 },
 	{ "FIONREAD", NS_FIONREAD }, { "SIOCINQ", NS_SIOCINQ }, { "SIOCOUTQ", NS_SIOCOUTQ }, { "FIONBIO", NS_FIONBIO },
 	{ "NULL", 0 },
+	/* error queue, zerocopy, timestamping */
+	{ "SO_TIMESTAMP", NS_SO_TIMESTAMP }, { "SO_TIMESTAMPNS", NS_SO_TIMESTAMPNS },
+	{ "SO_TIMESTAMP_NEW", NS_SO_TIMESTAMP_NEW }, { "SO_TIMESTAMPNS_NEW", NS_SO_TIMESTAMPNS_NEW },
+	{ "SO_TIMESTAMPING_NEW", NS_SO_TIMESTAMPING_NEW }, { "SCM_TIMESTAMP", NS_SO_TIMESTAMP },
+	{ "SCM_TIMESTAMPNS", NS_SO_TIMESTAMPNS }, { "SCM_TIMESTAMPING", NS_SO_TIMESTAMPING },
+	{ "SCM_TIMESTAMPING_OPT_STATS", NS_SCM_TIMESTAMPING_OPT_STATS },
+	{ "CMSG_LEVEL_IP", NS_IPPROTO_IP }, { "CMSG_TYPE_RECVERR", NS_IP_RECVERR },
+	{ "IPV6_RECVERR", NS_IPV6_RECVERR },
+	{ "SO_EE_ORIGIN_NONE", NS_SO_EE_ORIGIN_NONE }, { "SO_EE_ORIGIN_LOCAL", NS_SO_EE_ORIGIN_LOCAL },
+	{ "SO_EE_ORIGIN_ICMP", NS_SO_EE_ORIGIN_ICMP }, { "SO_EE_ORIGIN_ICMP6", NS_SO_EE_ORIGIN_ICMP6 },
+	{ "SO_EE_ORIGIN_TIMESTAMPING", NS_SO_EE_ORIGIN_TIMESTAMPING },
+	{ "SO_EE_ORIGIN_ZEROCOPY", NS_SO_EE_ORIGIN_ZEROCOPY },
+	{ "SO_EE_CODE_ZEROCOPY_COPIED", NS_SO_EE_CODE_ZEROCOPY_COPIED },
+	{ "SCM_TSTAMP_SND", NS_SCM_TSTAMP_SND }, { "SCM_TSTAMP_SCHED", NS_SCM_TSTAMP_SCHED },
+	{ "SCM_TSTAMP_ACK", NS_SCM_TSTAMP_ACK },
+	{ "SOF_TIMESTAMPING_TX_HARDWARE", NS_SOF_TIMESTAMPING_TX_HARDWARE },
+	{ "SOF_TIMESTAMPING_TX_SOFTWARE", NS_SOF_TIMESTAMPING_TX_SOFTWARE },
+	{ "SOF_TIMESTAMPING_RX_HARDWARE", NS_SOF_TIMESTAMPING_RX_HARDWARE },
+	{ "SOF_TIMESTAMPING_RX_SOFTWARE", NS_SOF_TIMESTAMPING_RX_SOFTWARE },
+	{ "SOF_TIMESTAMPING_SOFTWARE", NS_SOF_TIMESTAMPING_SOFTWARE },
+	{ "SOF_TIMESTAMPING_SYS_HARDWARE", NS_SOF_TIMESTAMPING_SYS_HARDWARE },
+	{ "SOF_TIMESTAMPING_RAW_HARDWARE", NS_SOF_TIMESTAMPING_RAW_HARDWARE },
+	{ "SOF_TIMESTAMPING_OPT_ID", NS_SOF_TIMESTAMPING_OPT_ID },
+	{ "SOF_TIMESTAMPING_TX_SCHED", NS_SOF_TIMESTAMPING_TX_SCHED },
+	{ "SOF_TIMESTAMPING_TX_ACK", NS_SOF_TIMESTAMPING_TX_ACK },
+	{ "SOF_TIMESTAMPING_OPT_CMSG", NS_SOF_TIMESTAMPING_OPT_CMSG },
+	{ "SOF_TIMESTAMPING_OPT_TSONLY", NS_SOF_TIMESTAMPING_OPT_TSONLY },
+	{ "SOF_TIMESTAMPING_OPT_STATS", NS_SOF_TIMESTAMPING_OPT_STATS },
+	{ "SOF_TIMESTAMPING_OPT_PKTINFO", NS_SOF_TIMESTAMPING_OPT_PKTINFO },
+	{ "SOF_TIMESTAMPING_OPT_TX_SWHW", NS_SOF_TIMESTAMPING_OPT_TX_SWHW },
+	{ "SOF_TIMESTAMPING_OPT_ID_TCP", NS_SOF_TIMESTAMPING_OPT_ID_TCP },
 };
 
 int64_t nsr_sym_value(const char *name, bool *ok)
@@ -90,6 +121,7 @@ static const struct errname errs[] = {
 	{ "EHOSTUNREACH", NS_EHOSTUNREACH }, { "EALREADY", NS_EALREADY }, { "EINPROGRESS", NS_EINPROGRESS },
 	{ "EMSGSIZE", NS_EMSGSIZE }, { "EDESTADDRREQ", NS_EDESTADDRREQ }, { "ENOTSOCK", NS_ENOTSOCK },
 	{ "EPROTOTYPE", NS_EPROTOTYPE }, { "EPROTO", NS_EPROTO }, { "ENODATA", NS_ENODATA },
+	{ "ENOMSG", NS_ENOMSG },
 };
 
 static const char *err_name(int e)
@@ -366,6 +398,147 @@ static size_t iov_total(const struct nsr_expr *msg, bool *ok)
 	return t;
 }
 
+/* ---- sendmsg / recvmsg with their msghdr (iovec layout, control messages) ----------- */
+
+/* sendmsg: one buffer per script iovec element (zerocopy counts fragments per
+ * element), the part already sent by a blocking call skipped. */
+static int64_t xfer_sendmsg(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
+			    int flags, bool block)
+{
+	const struct nsr_expr *iovl = field(arg(st, 1), "msg_iov");
+	int n = iovl->nkids;
+	struct iovec *iov = calloc((size_t)n + 1, sizeof(*iov));
+	if (!iov)
+		return -NS_ENOMEM;
+	size_t done = first ? 0 : r->pend.progress, skip = done, total = 0;
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		const struct nsr_expr *v = iovl->kids[i];
+		const struct nsr_expr *le = field(v, "iov_len");
+		if (!le)
+			le = v->kids[1];
+		size_t l = (size_t)le->ival;
+		total += l;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		iov[k].iov_len = l - skip;
+		iov[k].iov_base = calloc(1, l - skip ? l - skip : 1);
+		skip = 0;
+		k++;
+	}
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)k };
+	ssize_t sn = ns_sendmsg(stk(r), f->ns_fd, &m, flags | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+	for (int i = 0; i < k; i++)
+		free(iov[i].iov_base);
+	free(iov);
+	if (sn > 0)
+		done += (size_t)sn;
+	if (block && done < total && (sn > 0 || sn == -NS_EAGAIN)) {
+		r->pend.progress = done;
+		return -NS_EAGAIN;
+	}
+	return done ? (int64_t)done : sn;
+}
+
+struct ts64 {
+	int64_t sec, nsec;
+};
+
+/* One received control message against its expected {cmsg_level, cmsg_type, cmsg_data}. */
+static void check_cmsg(struct nsr_runner *r, const struct nsr_expr *want, const struct cmsghdr *c,
+		       const uint8_t *d, size_t dlen)
+{
+	bool ok;
+	int64_t lv = eval(r, field(want, "cmsg_level"), &ok);
+	if (ok && lv != c->cmsg_level)
+		nsr_r_fail(r, "cmsg_level: expected %lld, got %d", (long long)lv, c->cmsg_level);
+	int64_t ty = eval(r, field(want, "cmsg_type"), &ok);
+	if (ok && ty != c->cmsg_type)
+		nsr_r_fail(r, "cmsg_type: expected %lld, got %d", (long long)ty, c->cmsg_type);
+	const struct nsr_expr *wd = field(want, "cmsg_data");
+	if (!wd || wd->kind != NSR_E_STRUCT || r->failed)
+		return;
+	if ((c->cmsg_type == NS_IP_RECVERR || c->cmsg_type == NS_IPV6_RECVERR) && dlen >= 16) {
+		struct ns_sock_extended_err ee;
+		memcpy(&ee, d, sizeof(ee));
+		static const char *const names[] = { "ee_errno", "ee_origin", "ee_type", "ee_code", "ee_info", "ee_data" };
+		int64_t got[] = { ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data };
+		for (size_t i = 0; i < NS_ARRAY_SIZE(names); i++) {
+			const struct nsr_expr *e = field(wd, names[i]);
+			if (!e || is_ellipsis(e))
+				continue;
+			int64_t w = e->kind == NSR_E_SYM && err_value(e->s) >= 0 ? err_value(e->s) : eval(r, e, &ok);
+			if (ok && (uint32_t)w != (uint32_t)got[i])
+				nsr_r_fail(r, "%s: expected %lld, got %lld", names[i], (long long)w, (long long)got[i]);
+		}
+	} else if (c->cmsg_type == NS_SO_TIMESTAMPING && dlen >= sizeof(struct ts64)) {
+		struct ts64 ts;
+		memcpy(&ts, d, sizeof(ts));
+		int64_t s = eval(r, field(wd, "scm_sec"), &ok);
+		bool ok2;
+		int64_t ns = eval(r, field(wd, "scm_nsec"), &ok2);
+		if (!ok || !ok2)
+			return;
+		int64_t want_ns = (int64_t)r->t0 + s * 1000000000ll + ns;
+		int64_t got_ns = ts.sec * 1000000000ll + ts.nsec;
+		int64_t diff = got_ns > want_ns ? got_ns - want_ns : want_ns - got_ns;
+		if ((uint64_t)diff > r->tol_ns)
+			nsr_r_fail(r, "SCM_TIMESTAMPING: expected %.6f s, got %.6f s", (double)(want_ns - (int64_t)r->t0) / 1e9,
+				   (double)(got_ns - (int64_t)r->t0) / 1e9);
+	}
+}
+
+static void check_cmsgs(struct nsr_runner *r, const struct nsr_expr *want, const struct msghdr *m)
+{
+	const uint8_t *p = m->msg_control;
+	size_t off = 0, n = 0;
+	int i = 0;
+	while (off + sizeof(struct cmsghdr) <= m->msg_controllen && !r->failed) {
+		struct cmsghdr c;
+		memcpy(&c, p + off, sizeof(c));
+		if (c.cmsg_len < sizeof(c) || c.cmsg_len > m->msg_controllen - off)
+			break;
+		n++;
+		if (i < want->nkids)
+			check_cmsg(r, want->kids[i++], &c, p + off + sizeof(c), c.cmsg_len - sizeof(c));
+		off += (c.cmsg_len + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+	}
+	if (!r->failed && n != (size_t)want->nkids)
+		nsr_r_fail(r, "control messages: expected %d, got %zu", want->nkids, n);
+}
+
+/* recvmsg: data read and dropped; msg_flags and msg_control compared. */
+static int64_t xfer_recvmsg(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, int flags,
+			    size_t count)
+{
+	uint8_t *buf = calloc(1, count ? count : 1);
+	uint8_t ctl[1024];
+	struct sockaddr_storage ss;
+	if (!buf)
+		return -NS_ENOMEM;
+	struct iovec iov = { .iov_base = buf, .iov_len = count };
+	struct msghdr m = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = ns_recvmsg(stk(r), f->ns_fd, &m, flags | NS_MSG_DONTWAIT);
+	free(buf);
+	if (n < 0)
+		return n;
+	const struct nsr_expr *msg = arg(st, 1);
+	const struct nsr_expr *mf = field(msg, "msg_flags");
+	bool ok;
+	if (mf && !is_ellipsis(mf)) {
+		int64_t w = eval(r, mf, &ok);
+		if (ok && w != m.msg_flags)
+			nsr_r_fail(r, "msg_flags: expected 0x%llx, got 0x%x", (unsigned long long)w, m.msg_flags);
+	}
+	const struct nsr_expr *mc = field(msg, "msg_control");
+	if (mc && mc->kind == NSR_E_LIST && !r->failed)
+		check_cmsgs(r, mc, &m);
+	return n;
+}
+
 /* Data calls: count from the arguments; flags extra.  Writes are zeros. */
 static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
 			bool *blocking_ok)
@@ -395,12 +568,16 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 	}
 	if (!ok)
 		return 0;
-	if (flags & (0x20000000 | 0x4000000 | NS_MSG_ERRQUEUE)) {
-		nsr_r_skip_script(r, "MSG_FASTOPEN / MSG_ZEROCOPY / MSG_ERRQUEUE are not supported");
+	if (flags & 0x20000000) {
+		nsr_r_skip_script(r, "MSG_FASTOPEN is not supported");
 		return 0;
 	}
-	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT);
+	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT) && !(flags & NS_MSG_ERRQUEUE);
 	*blocking_ok = block;
+	if (!strcmp(c, "sendmsg"))
+		return xfer_sendmsg(r, st, f, first, flags, block);
+	if (!strcmp(c, "recvmsg"))
+		return xfer_recvmsg(r, st, f, flags, count);
 	uint8_t *buf = calloc(1, count ? count : 1);
 	if (!buf)
 		return -NS_ENOMEM;
