@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "script_int.h"
 
 /* ---- symbols ----------------------------------------------------------------------- */
@@ -877,6 +880,151 @@ static int64_t try_epoll_wait(struct nsr_runner *r, const struct nsr_stmt *st, b
 	return n;
 }
 
+/* ---- files for sendfile(): in-memory files of zeros made by the script's dd
+ * lines, or existing host files opened read-only ------------------------------------- */
+
+static struct nsr_vfile *vfile_find(struct nsr_runner *r, const char *path)
+{
+	for (int i = 0; i < r->nvfiles; i++)
+		if (!strcmp(r->vfiles[i].path, path))
+			return &r->vfiles[i];
+	return NULL;
+}
+
+/* "dd ... if=/dev/zero of=PATH bs=B count=N" and "rm -f PATH" on in-memory files. */
+bool nsr_sys_shell_line(struct nsr_runner *r, const char *line)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", line);
+	char *words[16];
+	int n = 0;
+	for (char *t = strtok(buf, " \t"); t && n < 16; t = strtok(NULL, " \t"))
+		words[n++] = t;
+	if (n == 0)
+		return false;
+	const char *cmd = strrchr(words[0], '/') ? strrchr(words[0], '/') + 1 : words[0];
+	if (!strcmp(cmd, "rm")) {
+		for (int i = 1; i < n; i++) {
+			if (words[i][0] == '-')
+				continue;
+			struct nsr_vfile *v = vfile_find(r, words[i]);
+			if (v)
+				*v = r->vfiles[--r->nvfiles];
+		}
+		return true;
+	}
+	if (strcmp(cmd, "dd"))
+		return false;
+	const char *in = NULL, *out = NULL;
+	long long bs = 512, count = -1;
+	for (int i = 1; i < n; i++) {
+		if (!strncmp(words[i], "if=", 3))
+			in = words[i] + 3;
+		else if (!strncmp(words[i], "of=", 3))
+			out = words[i] + 3;
+		else if (!strncmp(words[i], "bs=", 3))
+			bs = atoll(words[i] + 3);
+		else if (!strncmp(words[i], "count=", 6))
+			count = atoll(words[i] + 6);
+		else if (strncmp(words[i], "status=", 7))
+			return false;
+	}
+	if (!in || !out || strcmp(in, "/dev/zero") || count < 0 || bs <= 0 || bs * count > (1 << 26) ||
+	    strlen(out) >= sizeof(r->vfiles[0].path))
+		return false;
+	struct nsr_vfile *v = vfile_find(r, out);
+	if (!v) {
+		if (r->nvfiles == (int)NS_ARRAY_SIZE(r->vfiles))
+			return false;
+		v = &r->vfiles[r->nvfiles++];
+		snprintf(v->path, sizeof(v->path), "%s", out);
+	}
+	v->size = (size_t)(bs * count);
+	return true;
+}
+
+static int64_t sys_open(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	const struct nsr_expr *pe = arg(st, 0);
+	bool ok;
+	int64_t fl = eval(r, arg(st, 1), &ok);
+	if (!pe || pe->kind != NSR_E_STR || !ok) {
+		nsr_r_skip_script(r, "open argument form not supported");
+		return 0;
+	}
+	if ((fl & 3) != 0) {
+		nsr_r_skip_script(r, "open: only O_RDONLY files are supported");
+		return 0;
+	}
+	struct nsr_vfile *v = vfile_find(r, pe->s);
+	int os_fd = -1;
+	if (!v) {
+		os_fd = open(pe->s, O_RDONLY);
+		if (os_fd < 0)
+			return -errno;      /* host errno numbers are Linux's here */
+	}
+	int want = is_ellipsis(st->ret) ? 100 : (int)eval(r, st->ret, &ok);
+	struct nsr_fd *f = want >= 0 ? fd_new(r, want) : NULL;
+	if (!f) {
+		if (os_fd >= 0)
+			close(os_fd);
+		return 0;
+	}
+	f->is_file = true;
+	f->os_fd = os_fd;
+	f->vfile = v ? (int)(v - r->vfiles) : -1;
+	return want;
+}
+
+/* Up to len bytes of the file at off into buf; bytes read or -errno. */
+static ssize_t file_read(struct nsr_runner *r, struct nsr_fd *in, uint64_t off, uint8_t *buf, size_t len)
+{
+	if (in->vfile >= 0) {
+		size_t sz = r->vfiles[in->vfile].size;
+		size_t n = off >= sz ? 0 : NS_MIN(len, sz - (size_t)off);
+		memset(buf, 0, n);
+		return (ssize_t)n;
+	}
+	ssize_t n = pread(in->os_fd, buf, len, (off_t)off);
+	return n < 0 ? -errno : n;
+}
+
+/* sendfile(out, in, [offset] or NULL, count): the file's bytes written like write(). */
+static int64_t try_sendfile(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *out, bool first,
+			    bool block)
+{
+	bool ok, ok2;
+	struct nsr_fd *in = fd_get(r, arg(st, 1), false);
+	int64_t count = eval(r, arg(st, 3), &ok);
+	if (!in || !ok || count < 0 || count > (1 << 26))
+		return 0;
+	if (!in->is_file)
+		return -NS_EINVAL;
+	const struct nsr_expr *oe = arg(st, 2);
+	bool has_off = oe && !(oe->kind == NSR_E_SYM && !strcmp(oe->s, "NULL"));
+	int64_t off0 = has_off ? eval(r, oe, &ok2) : (int64_t)in->file_off;
+	if (has_off && !ok2)
+		return 0;
+	size_t done = first ? 0 : r->pend.progress;
+	uint8_t *buf = malloc((size_t)count + 1);
+	if (!buf)
+		return -NS_ENOMEM;
+	ssize_t rn = file_read(r, in, (uint64_t)off0 + done, buf, (size_t)count - done);
+	ssize_t n = rn;
+	if (rn > 0)
+		n = ns_send(stk(r), out->ns_fd, buf, (size_t)rn, NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+	free(buf);
+	if (n > 0)
+		done += (size_t)n;
+	if (!has_off)
+		in->file_off = (uint64_t)off0 + done;
+	if (block && rn > 0 && done < (size_t)count && (n > 0 || n == -NS_EAGAIN)) {
+		r->pend.progress = done;
+		return -NS_EAGAIN;
+	}
+	return done ? (int64_t)done : n;
+}
+
 /* One attempt at the statement's call: a result, or -EAGAIN to keep blocking. */
 static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool first, bool *blocking_ok)
 {
@@ -913,7 +1061,9 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		check_poll_revents(r, st);
 		return n;
 	}
-	static const char *const unsupported[] = { "sendfile", "splice", "pipe", "open", "openat", "mmap",
+	if (!strcmp(c, "open"))
+		return sys_open(r, st);
+	static const char *const unsupported[] = { "splice", "pipe", "openat", "mmap",
 						   "sendmmsg", "recvmmsg", "io_uring_setup", "setsockopt_raw" };
 	for (size_t i = 0; i < NS_ARRAY_SIZE(unsupported); i++)
 		if (!strcmp(c, unsupported[i])) {
@@ -926,12 +1076,22 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 			return -NS_EBADF;
 		return 0;
 	}
+	if (!strcmp(c, "sendfile")) {
+		*blocking_ok = !f->nonblock;
+		return try_sendfile(r, st, f, first, *blocking_ok);
+	}
+	if (f->is_file && strcmp(c, "close")) {
+		nsr_r_skip_script(r, "%s on a file descriptor is not supported", c);
+		return 0;
+	}
 	if (f->is_epoll && strcmp(c, "close")) {
 		nsr_r_skip_script(r, "%s on an epoll descriptor is not supported", c);
 		return 0;
 	}
 	if (!strcmp(c, "close")) {
-		if (!f->is_epoll)
+		if (f->is_file && f->os_fd >= 0)
+			close(f->os_fd);
+		else if (!f->is_epoll)
 			ns_close(stk(r), f->ns_fd);
 		if (!f->is_epoll && f->ns_fd == r->sut_ns_fd)
 			r->sut_ns_fd = -1;
@@ -1040,7 +1200,9 @@ bool nsr_sys_retry(struct nsr_runner *r)
 void nsr_sys_close_all(struct nsr_runner *r)
 {
 	for (int i = 0; i < NSR_MAX_FDS; i++) {
-		if (r->fds[i].used && !r->fds[i].is_epoll && r->fds[i].ns_fd >= 0)
+		if (r->fds[i].used && r->fds[i].is_file && r->fds[i].os_fd >= 0)
+			close(r->fds[i].os_fd);
+		else if (r->fds[i].used && !r->fds[i].is_epoll && r->fds[i].ns_fd >= 0)
 			ns_close(stk(r), r->fds[i].ns_fd);
 		r->fds[i].used = false;
 	}
