@@ -356,6 +356,9 @@ struct tcp_ep {
 	struct tcp_fo_ep fo;
 	uint8_t ecn_flags;              /* TCP_ECN_* */
 	uint32_t ecn_high_seq;          /* ECE reaction: once per window, until snd_una passes this */
+
+	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
+	struct tcp_xf *xf;
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
