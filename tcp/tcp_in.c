@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include "tcp_internal.h"
+#include "tcp_timewait.h"
 
 void tcp_sndbuf_expand(struct tcp_ep *ep);
 void tcp_select_initial_window(struct tcp_ep *ep);
@@ -116,6 +117,9 @@ void ns__tcp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_me
 		}
 		break;
 	}
+	/* a TIME_WAIT record answers, or lets a new SYN through to the listener */
+	if (tcp_tw_rcv(tcp, &seg) == TCP_TW_DONE)
+		return;
 	struct tcp_ep *lep = tcp_lookup_listener(tcp, &m->dst, seg.dport, &m->src, seg.sport,
 						 m->nic ? m->nic->id : 0);
 	if (lep) {
@@ -209,6 +213,7 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 	struct tcp_ep *c = tcp_ep_of(csk);
 	pthread_mutex_lock(&csk->mu);
 	child_from_syn(c, seg);
+	c->tw_isn = seg->tw_isn;
 	c->iss = tcp_new_isn(c->tcp, c);
 	if (c->ts_ok)
 		c->ts_offset = ns_tcp_ts_offset(&c->tcp->sec, &c->laddr, &c->raddr);
