@@ -1279,12 +1279,14 @@ static void fill_info(struct tcp_ep *ep, struct ns_tcp_info *ti)
 	ti->tcpi_ato = (uint32_t)((ep->ato_ns ? ep->ato_ns : TCP_ATO_MIN_NS) / NS_NSEC_PER_USEC);
 	ti->tcpi_snd_mss = mss;
 	ti->tcpi_rcv_mss = ep->rcv_mss ? ep->rcv_mss : TCP_MSS_DEFAULT;
-	uint32_t out = ep->snd_nxt - ep->snd_una;
+	/* Linux packets_out / sacked_out / lost_out / retrans_out: per-MSS records (rtx) */
 	if (ep->state != TCP_SYN_SENT && ep->state != TCP_SYN_RECV && ep->state != TCP_CLOSE)
-		ti->tcpi_unacked = (out + mss - 1) / mss;
-	ti->tcpi_sacked = ep->sb.sacked_bytes / mss;
-	ti->tcpi_lost = ep->cc.ca_state >= NS_TCP_CA_RECOVERY ? ep->lost_out : 0;
+		ti->tcpi_unacked = ep->txr_n;
+	ti->tcpi_sacked = ep->sacked_out;
+	ti->tcpi_lost = ep->lost_out;
 	ti->tcpi_retrans = ep->retrans_out;
+	ti->tcpi_dsack_dups = ep->dsack_dups;
+	ti->tcpi_reord_seen = ep->reord_seen;
 	ti->tcpi_last_data_sent = ms_since(ep, ep->lsndtime);
 	ti->tcpi_last_data_recv = ms_since(ep, ep->lrcvtime);
 	ti->tcpi_last_ack_recv = ms_since(ep, ep->lacktime);
