@@ -664,3 +664,25 @@ int ns__tcp_sysctl_int(struct ns_stack *stk, const char *name, const long *v, lo
 	}
 	return 0;
 }
+
+/* ---- per-socket rate limit of ACKs to invalid segments (Linux tcp_oow_rate_limited) ---- */
+
+bool tcp_oow_rate_limited_stamp(struct tcp_ep *ep, int stat)
+{
+	uint64_t now = ns__now(ep->stk);
+	uint64_t lim = (uint64_t)ep->tcp->invalid_ratelimit_ms * NS_NSEC_PER_MSEC;
+	if (ep->last_oow_ack && now - ep->last_oow_ack < lim) {
+		ns__stat_inc(ep->stk, stat);
+		return true;
+	}
+	ep->last_oow_ack = now;
+	return false;
+}
+
+bool tcp_oow_rate_limited(struct tcp_ep *ep, const struct tcp_seg *seg, int stat)
+{
+	/* data segments without SYN are not likely part of an ACK loop */
+	if (seg->seq != seg->end_seq && !(seg->flags & TCPF_SYN))
+		return false;
+	return tcp_oow_rate_limited_stamp(ep, stat);
+}

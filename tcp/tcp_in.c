@@ -838,22 +838,27 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		goto drop;
 	}
 	/* first: sequence number, with PAWS before it (RFC 7323 5.3) */
+	/* scale: ACKs to invalid segments at most every tcp_invalid_ratelimit per
+	 * socket (Linux tcp_oow_rate_limited; a request sock counts SynRecv) */
+	bool synrecv = ep->state == TCP_SYN_RECV && ep->parent;
 	if (paws_reject(ep, seg)) {
 		NS_STAT_INC(ep->stk, TcpExtPAWSEstab);
-		if (!(seg->flags & TCPF_RST))
+		if (!(seg->flags & TCPF_RST) &&
+		    !tcp_oow_rate_limited(ep, seg, synrecv ? NS_STAT_TcpExtTCPACKSkippedSynRecv
+							   : NS_STAT_TcpExtTCPACKSkippedPAWS))
 			tcp_send_ack(ep);
 		goto drop;
 	}
 	if (!ns_seq_linux_acceptable(seg->seq, seg->end_seq, ep->rcv_wup, ep->rcv_nxt, receive_window(ep))) {
 		/* RFC 9293: ACK an unacceptable segment, at most every 500 ms
 		 * (Linux tcp_oow_rate_limited) so two confused ends cannot ping-pong */
-		if (!(seg->flags & TCPF_RST)) {
-			uint64_t now = ns__now(ep->stk);
-			if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)) && ep->last_oow_ack &&
-			    now - ep->last_oow_ack < TCP_INVALID_RATELIMIT_NS) {
-				NS_STAT_INC(ep->stk, TcpExtTCPACKSkippedSeq);
-			} else {
-				ep->last_oow_ack = now;
+		if ((seg->flags & TCPF_SYN) && !(seg->flags & TCPF_RST) && !synrecv) {
+			/* Linux tcp_validate_incoming: an out-of-window SYN gets a challenge ACK */
+			NS_STAT_INC(ep->stk, TcpExtTCPSYNChallenge);
+			tcp_send_challenge_ack(ep);
+		} else if (!(seg->flags & TCPF_RST)) {
+			if (!tcp_oow_rate_limited(ep, seg, synrecv ? NS_STAT_TcpExtTCPACKSkippedSynRecv
+								   : NS_STAT_TcpExtTCPACKSkippedSeq)) {
 				if (ns_seq_lt(seg->end_seq, ep->rcv_nxt) && seg->len && ep->sack_ok) {
 					/* a retransmission of data we have: D-SACK it (RFC 2883) */
 					ns_sack_rcv_dsack(&ep->ofo.sack, seg->seq, seg->end_seq);

@@ -387,6 +387,11 @@ int tcp_lhash_insert(struct tcp_ep *ep);
 void tcp_unhash(struct tcp_ep *ep);
 uint32_t tcp_new_isn(struct ns_tcp *tcp, struct tcp_ep *ep);
 bool tcp_challenge_ack_allowed(struct ns_tcp *tcp);
+/* scale: Linux tcp_oow_rate_limited(): true (and stat counted) when an ACK to
+ * an invalid segment went out less than tcp_invalid_ratelimit ago; pure ACKs
+ * and SYNs only (the _stamp variant: any segment). */
+bool tcp_oow_rate_limited(struct tcp_ep *ep, const struct tcp_seg *seg, int stat);
+bool tcp_oow_rate_limited_stamp(struct tcp_ep *ep, int stat);
 /* Moves ep to state, maintaining TcpCurrEstab and unhashing on CLOSE. */
 void tcp_set_state(struct tcp_ep *ep, int state);
 /* Full teardown to CLOSE: drops queues, timers, tables. */

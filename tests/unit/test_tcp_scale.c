@@ -229,9 +229,8 @@ static struct ns_pkt *take(struct wire *w, struct ns_test_parsed *pp)
 	return p;
 }
 
-/* The peer opens (with timestamps when ts), the stack's socket closes first
- * and ends in TIME_WAIT.  Leaves the listener open. */
-static void wire_to_timewait(struct wire *w, bool ts)
+/* The peer opens (with timestamps when ts); returns the stack's ISN. */
+static uint32_t wire_open(struct wire *w, bool ts)
 {
 	memset(w, 0, sizeof(*w));
 	t4_init(&w->c);
@@ -252,6 +251,19 @@ static void wire_to_timewait(struct wire *w, bool ts)
 		inject(w, PEER_ISN + 1, isn + 1, NS_TEST_TCP_ACK, NULL, 0);
 	w->afd = ns_accept(stk, w->lfd, NULL, NULL, NS_SOCK_NONBLOCK);
 	assert_true(w->afd >= 0);
+	w->peer_nxt = PEER_ISN + 1;
+	w->our_nxt = isn + 1;
+	return isn;
+}
+
+/* ... and the stack's socket closes first and ends in TIME_WAIT.  Leaves the
+ * listener open. */
+static void wire_to_timewait(struct wire *w, bool ts)
+{
+	uint32_t isn = wire_open(w, ts);
+	struct ns_stack *stk = w->c.s.stk;
+	struct ns_test_parsed pp;
+	struct ns_pkt *p;
 	/* the stack closes first: FIN */
 	assert_int_equal(ns_shutdown(stk, w->afd, NS_SHUT_WR), 0);
 	p = take(w, &pp);
@@ -420,6 +432,66 @@ static void test_timewait_syn_reuse_nots(void **state)
 {
 	(void)state;
 	syn_reuse(false);
+}
+
+/* ---- per-socket rate limit of ACKs to invalid segments ------------------------------------------------ */
+
+static void test_oow_ratelimit(void **state)
+{
+	(void)state;
+	struct wire w;
+	wire_open(&w, true);
+	struct ns_stack *stk = w.c.s.stk;
+	struct ns_test_parsed pp;
+	struct ns_pkt *p;
+	char buf[256];
+	assert_int_equal(ns_sysctl_get(stk, "net.ipv4.tcp_invalid_ratelimit", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "500");
+	/* out-of-window pure ACKs: one duplicate ACK per 500 ms (TCPACKSkippedSeq) */
+	inject_ts(&w, w.peer_nxt + 1000000, w.our_nxt, NS_TEST_TCP_ACK, 200);
+	p = take(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.ack, w.peer_nxt);
+	ns_pkt_unref(p);
+	inject_ts(&w, w.peer_nxt + 1000000, w.our_nxt, NS_TEST_TCP_ACK, 201);
+	assert_null(take(&w, &pp));
+	assert_int_equal(t4_stat(stk, "TcpExtTCPACKSkippedSeq"), 1);
+	/* in-window RSTs that are not exact: challenge ACKs, one per 500 ms per
+	 * socket (TCPACKSkippedChallenge) before the global limit */
+	wire_advance(&w, 600 * NS_NSEC_PER_MSEC);
+	inject(&w, w.peer_nxt + 10, 0, NS_TEST_TCP_RST, NULL, 0);
+	p = take(&w, &pp);
+	assert_non_null(p);
+	assert_int_equal(pp.tcp_flags, NS_TEST_TCP_ACK);
+	ns_pkt_unref(p);
+	inject(&w, w.peer_nxt + 11, 0, NS_TEST_TCP_RST, NULL, 0);
+	assert_null(take(&w, &pp));
+	assert_int_equal(t4_stat(stk, "TcpExtTCPChallengeACK"), 1);
+	assert_int_equal(t4_stat(stk, "TcpExtTCPACKSkippedChallenge"), 1);
+	/* data segments out of window are always answered (not an ACK loop) */
+	uint8_t o[12];
+	ts_opt(o, 202, w.our_ts);
+	uint8_t f[512];
+	struct ns_test_l3 h;
+	t4_l3_from_peer(&h);
+	struct ns_test_tcp t = { .sport = PEER_PORT, .dport = LPORT, .seq = w.peer_nxt + 1000000, .ack = w.our_nxt,
+				 .flags = NS_TEST_TCP_ACK, .win = 502, .opts = o, .opts_len = sizeof(o) };
+	t4_inject(&w.c, f, ns_test_build_tcp(f, &h, &t, "data", 4));
+	p = take(&w, &pp);
+	assert_non_null(p);
+	ns_pkt_unref(p);
+	/* the limit is a sysctl: 0 turns it off */
+	assert_int_equal(ns_sysctl_set(stk, "net.ipv4.tcp_invalid_ratelimit", "0"), 0);
+	inject_ts(&w, w.peer_nxt + 1000000, w.our_nxt, NS_TEST_TCP_ACK, 203);
+	p = take(&w, &pp);
+	assert_non_null(p);
+	ns_pkt_unref(p);
+	inject_ts(&w, w.peer_nxt + 1000000, w.our_nxt, NS_TEST_TCP_ACK, 204);
+	p = take(&w, &pp);
+	assert_non_null(p);
+	ns_pkt_unref(p);
+	assert_int_equal(t4_stat(stk, "TcpExtTCPACKSkippedSeq"), 1);
+	wire_fini(&w);
 }
 
 /* ---- tcp_max_tw_buckets ---------------------------------------------------------------------------- */
@@ -598,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_timewait_syn_reuse_ts),
 		cmocka_unit_test(test_timewait_syn_reuse_nots),
 		cmocka_unit_test(test_timewait_cap),
+		cmocka_unit_test(test_oow_ratelimit),
 		cmocka_unit_test(test_connect_reuse_bound),
 		cmocka_unit_test(test_connect_reuse_sysctl),
 		cmocka_unit_test(test_timewait_holds_port),
