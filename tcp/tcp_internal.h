@@ -362,6 +362,9 @@ struct tcp_ep {
 
 	/* scale: ISN taken over from a reused TIME_WAIT record (0: none) */
 	uint32_t tw_isn;
+
+	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
+	struct tcp_xf *xf;
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
