@@ -785,6 +785,9 @@ void tcp_send_delayed_ack(struct tcp_ep *ep)
 
 void tcp_send_challenge_ack(struct tcp_ep *ep)
 {
+	/* first the per-socket limit (Linux tcp_send_challenge_ack), then the global one */
+	if (tcp_oow_rate_limited_stamp(ep, NS_STAT_TcpExtTCPACKSkippedChallenge))
+		return;
 	if (!tcp_challenge_ack_allowed(ep->tcp))
 		return;
 	NS_STAT_INC(ep->stk, TcpExtTCPChallengeACK);

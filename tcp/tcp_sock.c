@@ -1007,7 +1007,9 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 			break;
 		}
 		if (ep->fin_rcvd || (ep->shut & RCV_SHUT) || ep->state == TCP_CLOSE) {
-			if (!copied && ep->state == TCP_CLOSE && !ep->ever_connected) {
+			/* Linux: a FIN received (SOCK_DONE) reads as EOF, also on an accepted
+			 * socket whose TIME_WAIT record took over (state CLOSE) */
+			if (!copied && ep->state == TCP_CLOSE && !ep->ever_connected && !ep->fin_rcvd) {
 				pthread_mutex_unlock(&sk->mu);
 				return -NS_ENOTCONN;
 			}

@@ -10,6 +10,7 @@
  * and FIN_WAIT_2 expiry.
  */
 #include "tcp_internal.h"
+#include "tcp_timewait.h"
 
 int tcp_write_wakeup(struct tcp_ep *ep);
 uint32_t tcp_packets_in_flight(struct tcp_ep *ep);
@@ -106,8 +107,20 @@ void tcp_set_keepalive(struct tcp_ep *ep)
 
 void tcp_time_wait(struct tcp_ep *ep, int state, uint64_t timeo)
 {
+	if (state == TCP_TIME_WAIT) {
+		/* Linux tcp_time_wait(): a small record takes over the 4-tuple and
+		 * the endpoint closes (the descriptor, if any, sees CLOSE) */
+		if (ep->tw_counted) {
+			atomic_fetch_sub(&ep->tcp->n_timewait, 1);
+			ep->tw_counted = false;
+		}
+		tcp_tw_enter(ep, timeo);
+		tcp_sndq_purge(ep);
+		tcp_done(ep);
+		return;
+	}
 	if (!ep->tw_counted) {
-		if (atomic_fetch_add(&ep->tcp->n_timewait, 1) >= TCP_MAX_TW_BUCKETS) {
+		if (atomic_fetch_add(&ep->tcp->n_timewait, 1) >= ep->tcp->max_tw_buckets) {
 			/* Linux tcp_max_tw_buckets: no TIME_WAIT state beyond the bound */
 			atomic_fetch_sub(&ep->tcp->n_timewait, 1);
 			NS_STAT_INC(ep->stk, TcpExtTCPTimeWaitOverflow);
