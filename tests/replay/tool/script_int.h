@@ -113,6 +113,8 @@ bool nsr_sys_retry(struct nsr_runner *r);
 /* Checks a finished call's result against the statement. */
 void nsr_sys_check(struct nsr_runner *r, const struct nsr_stmt *st, int64_t ret);
 void nsr_sys_close_all(struct nsr_runner *r);
+/* A shell statement: defaults.sh and set_sysctls.py applied with ns_sysctl_set, reported skipped. */
+void nsr_sys_shell(struct nsr_runner *r, const struct nsr_stmt *st);
 int64_t nsr_sym_value(const char *name, bool *ok);
 
 /* script_py.c: 1 all assertions hold, 0 one failed, -1 not evaluable (msg says why) */

@@ -754,25 +754,7 @@ static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 		do_option(r, st);
 		break;
 	case NSR_S_SHELL:
-		if (strstr(st->text, "defaults.sh") && !strchr(st->text, '\n')) {
-			/* The script is not run; its buffer sizes are what the expected
-			 * windows depend on, so set them through ns_sysctl_set (the
-			 * other defaults.sh values are netstack's built-in defaults). */
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
-			nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
-					       "ns_sysctl_set, the rest are netstack's built-in defaults)");
-		}
-		else if (strstr(st->text, "sysctl_restore"))
-			nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
-		else {
-			char why[300];
-			snprintf(why, sizeof(why), "shell command not run: %.200s", st->text);
-			for (char *p = why; *p; p++)
-				if (*p == '\n')
-					*p = ' ';
-			nsr_r_skip_stmt(r, st, why);
-		}
+		nsr_sys_shell(r, st);
 		break;
 	case NSR_S_PYTHON:
 		do_python(r, st);

@@ -868,3 +868,96 @@ void nsr_sys_close_all(struct nsr_runner *r)
 		r->fds[i].used = false;
 	}
 }
+
+/* ---- shell lines ------------------------------------------------------------------- */
+
+/* Applies one "/proc/sys/net/ipv4/NAME=VALUE" argument of set_sysctls.py with
+ * ns_sysctl_set; false if the stack has no such tunable or rejects the value. */
+static bool shell_sysctl(struct nsr_runner *r, const char *arg, size_t n)
+{
+	static const char pfx[] = "/proc/sys/net/ipv4/";
+	char buf[200], name[220];
+	if (n >= sizeof(buf) || n < sizeof(pfx) || strncmp(arg, pfx, sizeof(pfx) - 1) != 0)
+		return false;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	char *eq = strchr(buf, '=');
+	if (!eq)
+		return false;
+	*eq = '\0';
+	char *val = eq + 1;
+	size_t vl = strlen(val);
+	if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+		val[vl - 1] = '\0';
+		val++;
+	}
+	snprintf(name, sizeof(name), "net.ipv4.%s", buf + sizeof(pfx) - 1);
+	return ns_sysctl_set(r->v->stk, name, val) == 0;
+}
+
+/* Splits one shell line into arguments (a quoted run is one argument) and runs
+ * what the stack can honour: defaults.sh (its buffer sizes: the rest are
+ * netstack's built-in defaults) and set_sysctls.py for tunables ns_sysctl_set
+ * knows.  Appends what it could not honour to `left`. */
+static void shell_line(struct nsr_runner *r, const char *s, const char *e, char *left, size_t cap)
+{
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == e)
+		return;
+	const char *tok = s;
+	while (tok < e && *tok != ' ' && *tok != '\t')
+		tok++;
+	bool defaults = false, sysctls = false;
+	if ((size_t)(tok - s) >= 11 && memcmp(tok - 11, "defaults.sh", 11) == 0)
+		defaults = true;
+	else if ((size_t)(tok - s) >= 14 && memcmp(tok - 14, "set_sysctls.py", 14) == 0)
+		sysctls = true;
+	if (defaults && tok == e) {
+		ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
+		ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
+		return;
+	}
+	if (!sysctls) {
+		size_t l = strlen(left);
+		snprintf(left + l, cap - l, "%s%.*s", l ? "; " : "", (int)(e - s), s);
+		return;
+	}
+	for (const char *p = tok; p < e;) {
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *a = p;
+		char q = 0;
+		while (p < e && (q || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"' || *p == '\'')
+				q = q == *p ? 0 : (q ? q : *p);
+			p++;
+		}
+		if (p > a && !shell_sysctl(r, a, (size_t)(p - a))) {
+			size_t l = strlen(left);
+			snprintf(left + l, cap - l, "%s%.*s", l ? "; " : "", (int)(p - a), a);
+		}
+	}
+}
+
+void nsr_sys_shell(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	char left[400] = "", why[500];
+	if (strstr(st->text, "sysctl_restore")) {
+		nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
+		return;
+	}
+	for (const char *s = st->text; *s;) {
+		const char *e = strchr(s, '\n');
+		if (!e)
+			e = s + strlen(s);
+		shell_line(r, s, e, left, sizeof(left));
+		s = *e ? e + 1 : e;
+	}
+	if (left[0])
+		snprintf(why, sizeof(why), "shell command not run: %.380s", left);
+	else
+		snprintf(why, sizeof(why), "shell command not run (defaults.sh / set_sysctls.py applied with "
+			 "ns_sysctl_set; the other defaults.sh values are netstack's built-in defaults)");
+	nsr_r_skip_stmt(r, st, why);
+}
