@@ -644,8 +644,11 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 	uint32_t prior_una = ep->snd_una;
 	uint32_t prior_wnd = ep->snd_wnd;
 	if (ns_seq_gt(ack, ep->snd_nxt)) {
-		/* acknowledges something not yet sent: ACK and drop (RFC 9293 / 5961 5.2) */
-		tcp_send_challenge_ack(ep);
+		/* acknowledges something not yet sent: drop it (RFC 9293 3.10.7.4).
+		 * Linux answers with a challenge ACK only outside ESTABLISHED
+		 * (tcp_rcv_state_process); tcp_rcv_established drops silently. */
+		if (ep->state != TCP_ESTABLISHED)
+			tcp_send_challenge_ack(ep);
 		return false;
 	}
 	if (ns_seq_lt(ack, prior_una - ep->max_window)) {
