@@ -811,9 +811,16 @@ void tcp_cleanup_rbuf(struct tcp_ep *ep, uint32_t copied)
 	if (!send && copied > 0 && !(ep->shut & RCV_SHUT) && !ep->fin_rcvd) {
 		uint32_t right = ep->rcv_wup + ep->rcv_wnd;
 		uint32_t now_win = ns_seq_gt(right, ep->rcv_nxt) ? right - ep->rcv_nxt : 0;
+		/* Linux compares with window_clamp, which never exceeds what the
+		 * window field can carry (65535 << rcv_wscale) */
 		uint32_t full = (uint32_t)ep->sk->rcvbuf / 2;
+		uint32_t maxw = (uint32_t)65535 << ep->rcv_wscale;
+		if (ep->window_clamp && full > ep->window_clamp)
+			full = ep->window_clamp;
+		if (full > maxw)
+			full = maxw;
 		if (now_win * 2 <= full) {
-			uint32_t nw = tcp_rcv_space_free(ep);
+			uint32_t nw = NS_MIN(tcp_rcv_space_free(ep), maxw);
 			if (nw >= 2 * now_win && nw - now_win >= ep->advmss)
 				send = true;
 		}
