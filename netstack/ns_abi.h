@@ -159,6 +159,9 @@
 #define NS_TCP_QUICKACK 12
 #define NS_TCP_CONGESTION 13
 #define NS_TCP_USER_TIMEOUT 18
+#define NS_TCP_NOTSENT_LOWAT 25
+#define NS_TCP_INQ 36
+#define NS_TCP_CM_INQ NS_TCP_INQ
 
 /* poll bits */
 #define NS_POLLIN 0x001
@@ -175,6 +178,7 @@
 #define NS_FIONREAD 0x541B
 #define NS_SIOCINQ NS_FIONREAD
 #define NS_SIOCOUTQ 0x5411
+#define NS_SIOCATMARK 0x8905
 #define NS_FIONBIO 0x5421
 #define NS_F_GETFL 3
 #define NS_F_SETFL 4

@@ -1064,6 +1064,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->ack_pending = true;
 	/* send what the ACK allowed, then decide about our ACK */
 	tcp_push(ep, false);
+	if (ep->notsent_lowat && tcp_stream_writeable(ep, 1))
+		wake(ep);       /* Linux tcp_check_space after tcp_data_snd_check */
 	ack_snd_check(ep);
 drop:
 	if (seg->pkt)

@@ -330,6 +330,14 @@ struct tcp_ep {
 	uint64_t synack_stamp;          /* us: when our SYN / SYN-ACK was first sent (RTT without TS) */
 	bool notify_parent;             /* set on input: queue on parent after unlocking */
 	struct tcp_listen *lst;         /* listener state when LISTEN */
+
+	/* socket-option conformance (conform): TCP_NOTSENT_LOWAT (0 = the sysctl
+	 * default, unlimited), TCP_INQ (cmsg on recvmsg), TCP_DEFER_ACCEPT
+	 * (listener: seconds -> SYN-ACK retransmissions; child: waiting for data) */
+	uint32_t notsent_lowat;
+	bool recv_inq;
+	uint8_t defer_accept;           /* Linux icsk_accept_queue.rskq_defer_accept (retransmissions) */
+	bool defer_wait;                /* child: handshake ACK seen without data, kept in SYN_RECV */
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
@@ -420,6 +428,8 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep);
 void tcp_child_to_accept_queue(struct tcp_ep *child);
 void tcp_listen_stop(struct tcp_ep *lep);
 int tcp_poll_locked(struct ns_sock *sk);
+/* Linux __sk_stream_is_writeable(sk, wake): buffer room and TCP_NOTSENT_LOWAT. */
+bool tcp_stream_writeable(struct tcp_ep *ep, int wake);
 
 /* Stack clock in TCP timestamp units (ms) with the endpoint offset. */
 static inline uint32_t tcp_ts_now(struct tcp_ep *ep)
