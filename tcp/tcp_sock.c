@@ -984,6 +984,29 @@ static ssize_t recv_copy(struct tcp_ep *ep, struct msghdr *m, size_t want, int f
 	return (ssize_t)copied;
 }
 
+/* TCP_INQ: a TCP_CM_INQ control message with Linux tcp_inq_hint(): the bytes
+ * left to read, the FIN counting as one (so 1 at end of stream).  Linux
+ * put_cmsg: MSG_CTRUNC when the control buffer is missing or too small. */
+static void put_inq_cmsg(struct tcp_ep *ep, struct msghdr *m)
+{
+	int inq = (int)ep->rcvq_bytes + (ep->fin_rcvd ? 1 : 0);
+	size_t hdr = (sizeof(struct cmsghdr) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+	size_t cap = m->msg_control ? m->msg_controllen : 0;
+	if (cap < sizeof(struct cmsghdr) || hdr + sizeof(inq) > cap) {
+		m->msg_flags |= NS_MSG_CTRUNC;
+		return;
+	}
+	struct cmsghdr h;
+	memset(&h, 0, sizeof(h));
+	h.cmsg_len = hdr + sizeof(inq);
+	h.cmsg_level = NS_IPPROTO_TCP;
+	h.cmsg_type = NS_TCP_CM_INQ;
+	memcpy(m->msg_control, &h, sizeof(h));
+	memcpy((uint8_t *)m->msg_control + hdr, &inq, sizeof(inq));
+	m->msg_controllen = NS_MIN((hdr + sizeof(inq) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1), cap);
+	m->msg_flags |= NS__MSG_CTL_SET;
+}
+
 static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
@@ -1095,6 +1118,8 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 		tcp_cleanup_rbuf(ep, (uint32_t)copied);
 		ns__sock_wake_locked(sk);
 	}
+	if (ep->recv_inq)
+		put_inq_cmsg(ep, m);
 	pthread_mutex_unlock(&sk->mu);
 	return (ssize_t)copied;
 }

@@ -366,6 +366,53 @@ static size_t iov_total(const struct nsr_expr *msg, bool *ok)
 	return t;
 }
 
+/* recvmsg with msg_control=[{cmsg_level=L, cmsg_type=T, cmsg_data=INT}, ...]:
+ * ns_recvmsg with a control buffer, then each expected message compared in
+ * order (integer payloads only; other forms skip the script). */
+static ssize_t recvmsg_cmsg(struct nsr_runner *r, struct nsr_fd *f, uint8_t *buf, size_t count, int flags,
+			    const struct nsr_expr *ctl)
+{
+	union { struct cmsghdr h; uint8_t b[512]; } cb;
+	memset(&cb, 0, sizeof(cb));
+	struct iovec iov = { .iov_base = buf, .iov_len = count };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof(cb) };
+	ssize_t n = ns_recvmsg(stk(r), f->ns_fd, &m, flags);
+	if (n < 0 || ctl->kind != NSR_E_LIST)
+		return n;
+	size_t off = 0;
+	for (int i = 0; i < ctl->nkids; i++) {
+		const struct nsr_expr *e = ctl->kids[i];
+		bool ok1, ok2, ok3;
+		int64_t lvl = eval(r, field(e, "cmsg_level"), &ok1);
+		int64_t typ = eval(r, field(e, "cmsg_type"), &ok2);
+		const struct nsr_expr *d = field(e, "cmsg_data");
+		if (!ok1 || !ok2 || !d || d->kind != NSR_E_INT) {
+			nsr_r_skip_script(r, "msg_control form not supported");
+			return n;
+		}
+		(void)ok3;
+		struct cmsghdr h;
+		if (off + sizeof(h) > m.msg_controllen) {
+			nsr_r_fail(r, "recvmsg: expected control message %d (level %lld type %lld), got none", i,
+				   (long long)lvl, (long long)typ);
+			return n;
+		}
+		memcpy(&h, cb.b + off, sizeof(h));
+		size_t hdr = (sizeof(h) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+		int v = 0;
+		if (h.cmsg_len >= hdr + sizeof(int))
+			memcpy(&v, cb.b + off + hdr, sizeof(v));
+		if (h.cmsg_level != lvl || h.cmsg_type != typ || v != d->ival) {
+			nsr_r_fail(r, "recvmsg: control message %d: expected level %lld type %lld data %lld, got level %d "
+				   "type %d data %d", i, (long long)lvl, (long long)typ, (long long)d->ival, h.cmsg_level,
+				   h.cmsg_type, v);
+			return n;
+		}
+		off += (h.cmsg_len + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+	}
+	return n;
+}
+
 /* Data calls: count from the arguments; flags extra.  Writes are zeros. */
 static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
 			bool *blocking_ok)
@@ -417,7 +464,9 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 			ret = done ? (int64_t)done : n;
 		}
 	} else {
-		ssize_t n = ns_recv(stk(r), f->ns_fd, buf, count, flags | NS_MSG_DONTWAIT);
+		const struct nsr_expr *ctl = !strcmp(c, "recvmsg") ? field(arg(st, 1), "msg_control") : NULL;
+		ssize_t n = ctl ? recvmsg_cmsg(r, f, buf, count, flags | NS_MSG_DONTWAIT, ctl)
+			: ns_recv(stk(r), f->ns_fd, buf, count, flags | NS_MSG_DONTWAIT);
 		ret = n;
 	}
 	free(buf);
