@@ -6,6 +6,11 @@
  * ("Connection: close" ends them; HTTP/1.0 needs "Connection: keep-alive");
  * pipelined requests are answered in order.  Requests with a body are
  * accepted when Content-Length fits the buffer; chunked bodies are refused.
+ * Runs as a state machine on a worker (svc_util.h): one request is parsed
+ * and answered per step, the next only once the previous response went out;
+ * /bytes/N bodies are streamed from a static pattern, never buffered.
+ * After "Connection: close" (or an error) the connection is half-closed and
+ * drained for at most 2 s (lingering close) so the response is not lost.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -15,8 +20,7 @@
 #include "netstackd.h"
 #include "svc_util.h"
 
-#define REQ_BUF 16384
-#define IDLE_LIMIT_MS 120000
+#define REQ_BUF NSD_REQ_BUF
 #define BYTES_MAX (1ull << 40)
 
 static const char page[] =
@@ -124,43 +128,40 @@ static const char *reason(int st)
 	}
 }
 
-static int send_head(struct ns_stack *stk, int fd, int st, const char *ctype,
-		     unsigned long long len, bool close, bool ka10, const atomic_bool *stop,
-		     const char *body, size_t blen)
+
+_Static_assert(sizeof(page) + 512 <= NSD_HBUF, "the response head and page fit hbuf");
+
+static uint8_t pattern[65536 + 26];
+
+/* The response head, with a small body in the same buffer. */
+static void set_head(struct nsd_conn *c, int st, const char *ctype, unsigned long long len, bool close,
+		     bool ka10, const char *body, size_t blen)
 {
-	char h[512 + sizeof(page)];
-	int n = snprintf(h, 512,
+	int n = snprintf((char *)c->hbuf, 512,
 			 "HTTP/1.1 %d %s\r\nServer: netstackd/%s\r\nContent-Type: %s\r\n"
 			 "Content-Length: %llu\r\n%s%s\r\n",
 			 st, reason(st), NS_VERSION, ctype, len,
 			 st == 405 ? "Allow: GET, HEAD\r\n" : "",
 			 close ? "Connection: close\r\n" : ka10 ? "Connection: keep-alive\r\n" : "");
-	/* small bodies go in the same send as the header */
-	if (body && blen <= sizeof(page)) {
-		memcpy(h + n, body, blen);
+	if (n < 0 || n >= 512)
+		n = 0;  /* cannot happen: the fields are bounded */
+	if (body && (size_t)n + blen <= NSD_HBUF) {
+		memcpy(c->hbuf + n, body, blen);
 		n += (int)blen;
 	}
-	return nsd_send_all(stk, fd, h, (size_t)n, stop);
+	c->out = c->hbuf;
+	c->out_heap = false;
+	c->out_off = 0;
+	c->out_len = (size_t)n;
+	if (close)
+		c->close_after = true;
 }
 
-static int send_pattern(struct ns_stack *stk, int fd, unsigned long long n, const atomic_bool *stop)
+static void set_error(struct nsd_conn *c, int st)
 {
-	static uint8_t pat[65536 + 26];
-	static atomic_bool ready;
-	if (!atomic_load(&ready)) {
-		for (size_t i = 0; i < sizeof(pat); i++)
-			pat[i] = (uint8_t)('a' + i % 26);
-		atomic_store(&ready, true);
-	}
-	unsigned long long off = 0;
-	while (off < n) {
-		size_t chunk = n - off > 65536 ? 65536 : (size_t)(n - off);
-		int err = nsd_send_all(stk, fd, pat + off % 26, chunk, stop);
-		if (err < 0)
-			return err;
-		off += chunk;
-	}
-	return 0;
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%d %s\n", st, reason(st));
+	set_head(c, st, "text/plain", (unsigned long long)n, true, false, body, (size_t)n);
 }
 
 static bool parse_bytes(const char *t, unsigned long long *n)
@@ -175,16 +176,16 @@ static bool parse_bytes(const char *t, unsigned long long *n)
 	return *n <= BYTES_MAX;
 }
 
-/* Answers one request; returns 0 to keep the connection, 1 to close, <0 error. */
-static int respond(struct ns_stack *stk, int fd, const struct req *r, const atomic_bool *stop)
+/* Sets up the answer to one request. */
+static void respond(struct nsd_conn *c, const struct req *r)
 {
 	bool close = r->close || (r->minor == 0 && !r->keepalive);
 	bool ka10 = r->minor == 0 && !close;
 	bool head = strcmp(r->method, "HEAD") == 0;
 	if (!head && strcmp(r->method, "GET") != 0) {
 		static const char msg[] = "method not allowed\n";
-		return send_head(stk, fd, 405, "text/plain", sizeof(msg) - 1, close, ka10, stop, msg,
-				 sizeof(msg) - 1) < 0 ? -1 : close;
+		set_head(c, 405, "text/plain", sizeof(msg) - 1, close, ka10, msg, sizeof(msg) - 1);
+		return;
 	}
 	unsigned long long n;
 	/* absolute-form (RFC 9112 3.2.2) names the same resource; a query is ignored */
@@ -198,101 +199,142 @@ static int respond(struct ns_stack *stk, int fd, const struct req *r, const atom
 	snprintf(path, sizeof(path), "%s", t);
 	path[strcspn(path, "?#")] = 0;
 	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-		return send_head(stk, fd, 200, "text/html; charset=utf-8", sizeof(page) - 1, close, ka10,
-				 stop, head ? NULL : page, sizeof(page) - 1) < 0 ? -1 : close;
+		set_head(c, 200, "text/html; charset=utf-8", sizeof(page) - 1, close, ka10,
+			 head ? NULL : page, sizeof(page) - 1);
+		return;
 	}
 	if (parse_bytes(path, &n)) {
-		if (send_head(stk, fd, 200, "application/octet-stream", n, close, ka10, stop, NULL, 0) < 0)
-			return -1;
-		if (!head && send_pattern(stk, fd, n, stop) < 0)
-			return -1;
-		return close;
+		set_head(c, 200, "application/octet-stream", n, close, ka10, NULL, 0);
+		if (!head && n) {
+			c->pat = pattern;
+			c->pat_period = 26;
+			c->pat_pos = 0;
+			c->pat_left = n;
+		}
+		return;
 	}
 	static const char nf[] = "not found\n";
-	return send_head(stk, fd, 404, "text/plain", sizeof(nf) - 1, close, ka10, stop,
-			 head ? NULL : nf, sizeof(nf) - 1) < 0 ? -1 : close;
+	set_head(c, 404, "text/plain", sizeof(nf) - 1, close, ka10, head ? NULL : nf, sizeof(nf) - 1);
 }
 
-static void send_error_close(struct ns_stack *stk, int fd, int st, const atomic_bool *stop)
+/* Answers the first request of buf[0, len): the bytes it used (all of them
+ * after an error), or 0 while it is incomplete. */
+static size_t serve_one(struct nsd_conn *c, const char *buf, size_t len)
 {
-	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", st, reason(st));
-	send_head(stk, fd, st, "text/plain", (unsigned long long)n, true, false, stop, body, (size_t)n);
+	size_t end = header_end(buf, len);
+	if (!end)
+		return 0;
+	char hdr[REQ_BUF];
+	memcpy(hdr, buf, end);
+	struct req r;
+	int st = parse_req(hdr, end, &r);
+	if (st) {
+		set_error(c, st);
+		return len;
+	}
+	if (r.clen > (long long)(REQ_BUF - end)) {
+		set_error(c, 413);
+		return len;
+	}
+	size_t total = end + (size_t)r.clen;
+	if (len < total)
+		return 0;       /* body still coming */
+	respond(c, &r);
+	return total;
 }
 
-/* Ends the connection without losing the response: half-close, then read
- * (and drop) until the client closes, for at most 2 s. */
-static void lingering_close(struct ns_stack *stk, int fd)
+static ssize_t rd(struct nsd_conn *c, void *buf, size_t len)
 {
-	char sink[4096];
-	ns_shutdown(stk, fd, NS_SHUT_WR);
-	for (int i = 0; i < 10; i++) {
-		ssize_t n = ns_recv(stk, fd, sink, sizeof(sink), 0);
-		if (n == 0 || (n < 0 && !nsd_retry(n)))
-			return;
+	ssize_t n;
+	do
+		n = ns_recv(c->it.w->stk, c->it.fd, buf, len, NS_MSG_DONTWAIT);
+	while (n == -NS_EINTR);
+	return n;
+}
+
+/* Keeps the unparsed rest of a read for the next step. */
+static bool keep_rest(struct nsd_conn *c, const uint8_t *p, size_t len)
+{
+	if (!c->in && !(c->in = malloc(REQ_BUF)))
+		return false;
+	memcpy(c->in, p, len);
+	c->in_len = len;
+	return true;
+}
+
+static void consume(struct nsd_conn *c, size_t used)
+{
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	if (!c->in_len) {
+		free(c->in);
+		c->in = NULL;
 	}
 }
 
-/* Serves every complete request in buf[0, *have); false when the connection ends. */
-static bool serve_buffered(struct ns_stack *stk, int fd, char *buf, size_t *have, const atomic_bool *stop)
+/* Reading after the last response: drop everything until EOF or 2 s. */
+static enum nsd_step linger_step(struct nsd_conn *c)
 {
-	for (;;) {
-		size_t end = header_end(buf, *have);
-		if (!end)
-			return true;
-		char hdr[REQ_BUF];
-		memcpy(hdr, buf, end);
-		struct req r;
-		int st = parse_req(hdr, end, &r);
-		if (st) {
-			send_error_close(stk, fd, st, stop);
-			return false;
-		}
-		if (r.clen > (long long)(REQ_BUF - end)) {
-			send_error_close(stk, fd, 413, stop);
-			return false;
-		}
-		size_t total = end + (size_t)r.clen;
-		if (*have < total)
-			return true;    /* body still coming */
-		int rc = respond(stk, fd, &r, stop);
-		memmove(buf, buf + total, *have - total);
-		*have -= total;
-		if (rc != 0)
-			return false;
-	}
+	ssize_t n = rd(c, c->it.w->scratch, NSD_SCRATCH);
+	if (n == -NS_EAGAIN)
+		return NSD_WAIT;
+	return n > 0 ? NSD_MORE : NSD_CLOSE;
 }
 
-void nsd_http_serve(struct ns_stack *stk, int fd, const atomic_bool *stop)
+/* Reads into the pending buffer, which holds part of a request. */
+static enum nsd_step read_more(struct nsd_conn *c)
 {
-	char *buf = malloc(REQ_BUF);
-	if (!buf)
-		return;
-	size_t have = 0;
-	int idle_ms = 0;
-	bool keep = true;
-	while (keep && !atomic_load(stop)) {
-		if (have == REQ_BUF) {
-			send_error_close(stk, fd, 431, stop);
-			lingering_close(stk, fd);
-			break;
-		}
-		ssize_t n = ns_recv(stk, fd, buf + have, REQ_BUF - have, 0);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (!nsd_retry(n))
-				break;
-			idle_ms += 200;
-			if (idle_ms >= IDLE_LIMIT_MS)
-				break;
-			continue;
-		}
-		idle_ms = 0;
-		have += (size_t)n;
-		keep = serve_buffered(stk, fd, buf, &have, stop);
-		if (!keep)
-			lingering_close(stk, fd);
+	if (c->in_len == REQ_BUF) {
+		set_error(c, 431);
+		consume(c, c->in_len);
+		return NSD_MORE;
 	}
-	free(buf);
+	ssize_t n = rd(c, c->in + c->in_len, REQ_BUF - c->in_len);
+	if (n == -NS_EAGAIN)
+		return NSD_WAIT;
+	if (n <= 0)
+		return NSD_CLOSE;
+	c->in_len += (size_t)n;
+	nsd_conn_touch_idle(c);
+	return NSD_MORE;
+}
+
+enum nsd_step nsd_http_step(struct nsd_conn *c)
+{
+	if (c->lingering)
+		return linger_step(c);
+	if (c->close_after) {
+		/* the last response went out */
+		ns_shutdown(c->it.w->stk, c->it.fd, NS_SHUT_WR);
+		nsd_conn_linger(c);
+		return NSD_MORE;
+	}
+	if (c->in_len) {
+		size_t used = serve_one(c, c->in, c->in_len);
+		if (used) {
+			consume(c, used);
+			return NSD_MORE;
+		}
+		return read_more(c);
+	}
+	uint8_t *s = c->it.w->scratch;
+	ssize_t n = rd(c, s, REQ_BUF);
+	if (n == -NS_EAGAIN) {
+		if (!nsd_linked(&c->tmo))
+			nsd_conn_touch_idle(c);         /* a silent client times out too */
+		return NSD_WAIT;
+	}
+	if (n <= 0)
+		return NSD_CLOSE;
+	nsd_conn_touch_idle(c);
+	size_t used = serve_one(c, (const char *)s, (size_t)n);
+	if (used < (size_t)n && !keep_rest(c, s + used, (size_t)n - used))
+		return NSD_CLOSE;
+	return NSD_MORE;
+}
+
+void nsd_http_init(void)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)('a' + i % 26);
 }

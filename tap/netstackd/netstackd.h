@@ -1,6 +1,7 @@
 /*
  * tap/netstackd/netstackd.h - pieces of the netstackd daemon:
- * options (opts.c), services (services.c, http.c), statistics (report.c),
+ * options (opts.c), services (services.c, http.c, on the workers of
+ * evloop.c), statistics (report.c),
  * lifecycle and signals (main.c).
  */
 #ifndef NETSTACKD_H
@@ -13,6 +14,7 @@
 #include "netstack/netstack.h"
 
 #define NSD_MAX_ADDRS 8
+#define NSD_MAX_WORKERS 64
 
 /* services (--services) */
 #define NSD_SVC_ECHO    0x01
@@ -43,6 +45,7 @@ struct nsd_opts {
 	bool stats;                     /* --stats: print a running daemon's report and exit */
 	const char *ctl;                /* --ctl PATH: control socket (default /run/netstackd/IF.sock) */
 	int packet_ring;                /* --packet-ring v3 (default) | v2 */
+	int workers;                    /* --workers N: service threads (0: one per CPU) */
 };
 
 /* The ss-style TCP connection table of the report (conns.c). */
@@ -55,7 +58,7 @@ extern int nsd_log_level;
  * (exit 0), -1 after printing one error line (exit 2). */
 int nsd_opts_parse(int argc, char **argv, struct nsd_opts *o);
 
-/* Services run on their own threads with blocking netstack calls. */
+/* Services run on --workers event-loop threads (evloop.c) with nonblocking calls. */
 struct nsd_services;
 /* Starts the selected services on every address of stk; logs (and skips)
  * a service whose transport is unavailable.  NULL on fatal error. */
@@ -65,8 +68,8 @@ void nsd_services_stop(struct nsd_services *s);
 /* Connections currently served (for the statistics report). */
 void nsd_services_report(struct nsd_services *s, FILE *f);
 
-/* HTTP/1.1 connection handler (http.c): serves one accepted socket. */
-void nsd_http_serve(struct ns_stack *stk, int fd, const atomic_bool *stop);
+/* Fills HTTP's static body pattern (http.c); once, before serving. */
+void nsd_http_init(void);
 
 /* The device (device.c): tap or AF_PACKET endpoint, maybe under the pcap recorder. */
 struct nsd_dev {

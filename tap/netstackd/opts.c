@@ -39,6 +39,8 @@ static const char usage[] =
 	"  --ctl PATH          control socket (default /run/netstackd/IFNAME.sock)\n"
 	"  --stats             print the statistics of the netstackd running on --tap/--packet\n"
 	"                      (or --ctl PATH, or the only one running) and exit\n"
+	"  --workers N         threads running the services, each an event loop over\n"
+	"                      its share of the connections (default: one per CPU)\n"
 	"  --services LIST     comma list of echo,discard,chargen,http or all (default all)\n"
 	"  --log-level L       error, warn, info or debug (or 0-3; default warn)\n"
 	"  --help, --version\n"
@@ -61,7 +63,7 @@ static int fail(const char *fmt, ...)
 enum {
 	OPT_TAP = 256, OPT_MAC, OPT_IP4, OPT_GW4, OPT_IP6, OPT_GW6, OPT_MTU, OPT_SERVICES,
 	OPT_LOG, OPT_HELP, OPT_VERSION, OPT_PACKET, OPT_HOST4, OPT_HOST6, OPT_THREADS, OPT_PCAP,
-	OPT_OFFLOAD, OPT_NO_OFFLOAD, OPT_SLAAC, OPT_STATS, OPT_CTL, OPT_PACKET_RING,
+	OPT_OFFLOAD, OPT_NO_OFFLOAD, OPT_SLAAC, OPT_STATS, OPT_CTL, OPT_PACKET_RING, OPT_WORKERS,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +89,7 @@ static const struct option longopts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "ctl", required_argument, NULL, OPT_CTL },
 	{ "packet-ring", required_argument, NULL, OPT_PACKET_RING },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -199,6 +202,11 @@ static int one_opt(int c, const char *arg, struct nsd_opts *o)
 		if (parse_u32(arg, 1, 16, &v, "--threads") < 0)
 			return -1;
 		o->threads = (int)v;
+		return 0;
+	case OPT_WORKERS:
+		if (parse_u32(arg, 1, NSD_MAX_WORKERS, &v, "--workers") < 0)
+			return -1;
+		o->workers = (int)v;
 		return 0;
 	case OPT_PACKET:
 		if (!*arg || strlen(arg) >= 16 || strchr(arg, '/') || strchr(arg, ' '))

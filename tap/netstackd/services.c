@@ -2,308 +2,397 @@
  * tap/netstackd/services.c - the services netstackd offers, on the public
  * socket API: echo (RFC 862, TCP and UDP 7), discard (RFC 863, TCP and UDP
  * 9), chargen (RFC 864, TCP 19) and HTTP (TCP 80, http.c).
- * Owns: the service table, one listener thread per TCP socket, a thread per
- * TCP connection, a small pool of worker threads per UDP socket, and
- * shutdown.  All calls block; every socket has 200 ms receive/send
- * timeouts so threads notice the stop flag quickly.
+ * Owns: the service table, listeners and the distribution of accepted
+ * connections over the workers (round robin), the connection object and its
+ * output engine, the echo/discard/chargen state machines, the UDP handlers,
+ * idle and linger timeouts (two FIFOs per worker: every entry of a FIFO has
+ * the same duration, so the head is always the next to expire), the report
+ * and shutdown.  Threads: the workers of evloop.c, nothing per connection.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
+#include <unistd.h>
 #include "netstackd.h"
 #include "svc_util.h"
 
-#define UDP_WORKERS 2
 #define MAX_SOCKS 32
-#define MAX_THREADS 96
-#define CONN_STACK (1024 * 1024)   /* > 256 KiB of _Thread_local buffers (glibc puts static TLS on the stack) */
-
-typedef void (*conn_fn)(struct ns_stack *stk, int fd, const atomic_bool *stop);
-typedef void (*dgram_fn)(struct ns_stack *stk, int fd, const atomic_bool *stop);
+#define IO_BUF 65536
+#define RUN_ROUNDS 32                  /* steps per run before other items get a turn */
+#define ACCEPT_BATCH 64
+#define UDP_BATCH 64
+#define HTTP_IDLE_MS 120000
+#define LINGER_MS 2000
 
 struct svc {
 	const char *name;
 	unsigned bit;
 	int type;
 	uint16_t port;
-	conn_fn conn;
-	dgram_fn dgram;
+	nsd_step_fn step;               /* TCP */
+	void (*dgram)(struct nsd_item *it);     /* UDP */
 };
 
-struct conn_arg;
+/* Per-worker service state (w->ctx). */
+struct svc_worker {
+	struct nsd_link all;            /* connections (under w->mu: the report reads it) */
+	struct nsd_link idle, linger;   /* timeout FIFOs (worker thread only) */
+	int nconns;                     /* under w->mu */
+};
+
+/* A listening or UDP socket. */
+struct svc_sock {
+	struct nsd_item it;
+	struct nsd_services *s;
+	const struct svc *svc;
+};
 
 struct nsd_services {
 	struct ns_stack *stk;
-	struct conn_arg *live;          /* open connections, for the report (under mu) */
 	atomic_bool stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int conns;                      /* live connection threads */
-	uint64_t accepted;
-	int socks[MAX_SOCKS];
+	struct nsd_worker *w;
+	struct svc_worker *sw;
+	int nw;
+	atomic_uint next_worker;
+	atomic_ullong accepted;
+	struct svc_sock socks[MAX_SOCKS];
 	int nsocks;
-	pthread_t thr[MAX_THREADS];
-	int nthr;
 };
 
-struct worker_arg {
-	struct nsd_services *s;
-	const struct svc *svc;
-	int fd;
-};
+/* ---- the output engine ------------------------------------------------------------ */
 
-/* ---- helpers (svc_util.h) ---------------------------------------------------- */
-
-void nsd_set_timeouts(struct ns_stack *stk, int fd, int ms)
+static void out_reset(struct nsd_conn *c)
 {
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-	ns_setsockopt(stk, fd, NS_SOL_SOCKET, NS_SO_RCVTIMEO, &tv, sizeof(tv));
-	ns_setsockopt(stk, fd, NS_SOL_SOCKET, NS_SO_SNDTIMEO, &tv, sizeof(tv));
+	if (c->out_heap)
+		free(c->out);
+	c->out = NULL;
+	c->out_heap = false;
+	c->out_off = c->out_len = 0;
 }
 
-bool nsd_retry(ssize_t r) { return r == -NS_EAGAIN || r == -NS_EINTR; }
-
-int nsd_send_all(struct ns_stack *stk, int fd, const void *buf, size_t len, const atomic_bool *stop)
+bool nsd_conn_out_copy(struct nsd_conn *c, const void *p, size_t len)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t r = ns_send(stk, fd, p, len, NS_MSG_NOSIGNAL);
+	uint8_t *b = malloc(len);
+	if (!b)
+		return false;
+	memcpy(b, p, len);
+	out_reset(c);
+	c->out = b;
+	c->out_heap = true;
+	c->out_len = len;
+	return true;
+}
+
+static bool retry(ssize_t r) { return r == -NS_EINTR; }
+
+/* Sends what is pending: 1 all sent, 0 would block, -errno on failure. */
+static int conn_flush(struct nsd_conn *c, bool *progress)
+{
+	struct ns_stack *stk = c->it.w->stk;
+	const int fl = NS_MSG_NOSIGNAL | NS_MSG_DONTWAIT;
+	while (c->out_off < c->out_len) {
+		ssize_t r = ns_send(stk, c->it.fd, c->out + c->out_off, c->out_len - c->out_off, fl);
 		if (r > 0) {
-			p += r;
-			len -= (size_t)r;
-			continue;
+			c->out_off += (size_t)r;
+			*progress = true;
+		} else if (r == -NS_EAGAIN) {
+			return 0;
+		} else if (!retry(r)) {
+			return r < 0 ? (int)r : -NS_EPIPE;
 		}
-		if (nsd_retry(r) && !atomic_load(stop))
-			continue;
-		return r < 0 ? (int)r : -NS_EPIPE;
 	}
-	return 0;
+	if (c->out)
+		out_reset(c);
+	while (c->pat_left) {
+		size_t n = c->pat_left < IO_BUF ? (size_t)c->pat_left : IO_BUF;
+		ssize_t r = ns_send(stk, c->it.fd, c->pat + c->pat_pos, n, fl);
+		if (r > 0) {
+			if (c->pat_left != UINT64_MAX)
+				c->pat_left -= (uint64_t)r;
+			c->pat_pos = (c->pat_pos + (size_t)r) % c->pat_period;
+			*progress = true;
+		} else if (r == -NS_EAGAIN) {
+			return 0;
+		} else if (!retry(r)) {
+			return r < 0 ? (int)r : -NS_EPIPE;
+		}
+	}
+	return 1;
 }
 
-/* ---- TCP services -------------------------------------------------------------- */
+/* ---- connections -------------------------------------------------------------------- */
 
-#define IO_BUF 65536
-
-static void tcp_echo(struct ns_stack *stk, int fd, const atomic_bool *stop)
+static void conn_free(struct nsd_item *it)
 {
-	uint8_t *buf = malloc(IO_BUF);
-	while (buf && !atomic_load(stop)) {
-		ssize_t n = ns_recv(stk, fd, buf, IO_BUF, 0);
-		if (n == 0)
-			break;          /* peer closed: our close sends FIN */
-		if (n < 0) {
-			if (nsd_retry(n))
+	struct nsd_conn *c = (struct nsd_conn *)it;
+	out_reset(c);
+	free(c->in);
+	free(c);
+}
+
+static void conn_close(struct nsd_conn *c)
+{
+	struct nsd_worker *w = c->it.w;
+	struct svc_worker *sw = w->ctx;
+	if (nsd_linked(&c->tmo))
+		nsd_list_del(&c->tmo);
+	pthread_mutex_lock(&w->mu);
+	nsd_list_del(&c->all);
+	sw->nconns--;
+	pthread_mutex_unlock(&w->mu);
+	ns_close(w->stk, c->it.fd);     /* FIN (or RST with unread data, like Linux) */
+	nsd_item_release(&c->it);
+}
+
+void nsd_conn_touch_idle(struct nsd_conn *c)
+{
+	struct svc_worker *sw = c->it.w->ctx;
+	if (c->lingering)
+		return;
+	if (nsd_linked(&c->tmo))
+		nsd_list_del(&c->tmo);
+	c->deadline_ms = c->it.w->now_ms + HTTP_IDLE_MS;
+	nsd_list_add_tail(&sw->idle, &c->tmo);
+}
+
+void nsd_conn_linger(struct nsd_conn *c)
+{
+	struct svc_worker *sw = c->it.w->ctx;
+	if (nsd_linked(&c->tmo))
+		nsd_list_del(&c->tmo);
+	c->lingering = true;
+	c->deadline_ms = c->it.w->now_ms + LINGER_MS;
+	nsd_list_add_tail(&sw->linger, &c->tmo);
+}
+
+/* Runs a connection until it would block (or its turn is over). */
+static void conn_run(struct nsd_item *it)
+{
+	struct nsd_conn *c = (struct nsd_conn *)it;
+	bool progress = false;
+	for (int round = 0; round < RUN_ROUNDS; round++) {
+		int f = conn_flush(c, &progress);
+		if (f < 0) {
+			conn_close(c);
+			return;
+		}
+		if (f == 0) {
+			/* wait for send space; reading stops meanwhile (backpressure) */
+			if (nsd_item_want(it, NS_POLLOUT))
 				continue;
-			break;
+			return;
 		}
-		if (nsd_send_all(stk, fd, buf, (size_t)n, stop) < 0)
-			break;
+		enum nsd_step st = c->step(c);
+		if (st == NSD_CLOSE) {
+			conn_close(c);
+			return;
+		}
+		if (st == NSD_MORE) {
+			progress = true;
+			continue;
+		}
+		if (nsd_item_want(it, NS_POLLIN | NS_POLLRDHUP))
+			continue;
+		return;
 	}
-	free(buf);
+	/* turn over: run again after the others, unless it is stuck (a mask that
+	 * says ready while the calls say EAGAIN must not spin) */
+	if (progress)
+		nsd_item_queue(it);
 }
 
-static void tcp_discard(struct ns_stack *stk, int fd, const atomic_bool *stop)
+/* ---- TCP services --------------------------------------------------------------------- */
+
+static ssize_t rd(struct nsd_conn *c, void *buf, size_t len)
 {
-	uint8_t *buf = malloc(IO_BUF);
-	while (buf && !atomic_load(stop)) {
-		ssize_t n = ns_recv(stk, fd, buf, IO_BUF, 0);
-		if (n == 0 || (n < 0 && !nsd_retry(n)))
-			break;
-	}
-	free(buf);
+	ssize_t n;
+	do
+		n = ns_recv(c->it.w->stk, c->it.fd, buf, len, NS_MSG_DONTWAIT);
+	while (retry(n));
+	return n;
+}
+
+/* echo: what is read goes straight back; an unsent rest is kept and
+ * nothing more is read until it went out. */
+static enum nsd_step echo_step(struct nsd_conn *c)
+{
+	struct nsd_worker *w = c->it.w;
+	ssize_t n = rd(c, w->scratch, NSD_SCRATCH);
+	if (n == -NS_EAGAIN)
+		return NSD_WAIT;
+	if (n <= 0)
+		return NSD_CLOSE;       /* peer closed (our close sends FIN) or failed */
+	ssize_t s = ns_send(w->stk, c->it.fd, w->scratch, (size_t)n, NS_MSG_NOSIGNAL | NS_MSG_DONTWAIT);
+	if (s < 0 && s != -NS_EAGAIN)
+		return NSD_CLOSE;
+	size_t sent = s > 0 ? (size_t)s : 0;
+	if (sent < (size_t)n && !nsd_conn_out_copy(c, w->scratch + sent, (size_t)n - sent))
+		return NSD_CLOSE;
+	return NSD_MORE;
+}
+
+static enum nsd_step discard_step(struct nsd_conn *c)
+{
+	ssize_t n = rd(c, c->it.w->scratch, NSD_SCRATCH);
+	if (n == -NS_EAGAIN)
+		return NSD_WAIT;
+	return n > 0 ? NSD_MORE : NSD_CLOSE;
 }
 
 /* RFC 864: lines of 72 printable characters (ASCII 32..126), each line
- * starting one character later than the previous, CR LF terminated. */
-static size_t chargen_fill(uint8_t *buf, size_t lines, unsigned *start)
-{
-	size_t o = 0;
-	for (size_t l = 0; l < lines; l++) {
-		for (unsigned i = 0; i < 72; i++)
-			buf[o++] = (uint8_t)(32 + (*start + i) % 95);
-		buf[o++] = '\r';
-		buf[o++] = '\n';
-		*start = (*start + 1) % 95;
-	}
-	return o;
-}
+ * starting one character later than the previous, CR LF terminated.
+ * 95 lines are one period; the buffer holds a period plus IO_BUF bytes so
+ * that any offset has IO_BUF contiguous bytes after it. */
+#define CHARGEN_PERIOD (95 * 74)
+static uint8_t chargen_buf[CHARGEN_PERIOD + IO_BUF];
 
-static void tcp_chargen(struct ns_stack *stk, int fd, const atomic_bool *stop)
+static void chargen_init(void)
 {
-	/* 95 lines make one full period: the same buffer repeats forever */
-	uint8_t buf[95 * 74];
-	unsigned start = 0;
-	size_t len = chargen_fill(buf, 95, &start);
-	uint8_t sink[1024];
-	while (!atomic_load(stop)) {
-		if (nsd_send_all(stk, fd, buf, len, stop) < 0)
-			return;
-		/* input is ignored (RFC 864), but an error ends the session */
-		ssize_t n = ns_recv(stk, fd, sink, sizeof(sink), NS_MSG_DONTWAIT);
-		if (n < 0 && !nsd_retry(n))
-			return;
+	for (size_t o = 0; o < sizeof(chargen_buf); o++) {
+		size_t line = (o / 74) % 95, col = o % 74;
+		chargen_buf[o] = col < 72 ? (uint8_t)(32 + (line + col) % 95) : col == 72 ? '\r' : '\n';
 	}
 }
 
-static void tcp_http(struct ns_stack *stk, int fd, const atomic_bool *stop)
+static enum nsd_step chargen_step(struct nsd_conn *c)
 {
-	nsd_http_serve(stk, fd, stop);
+	/* input is ignored (RFC 864), but an error ends the session */
+	if (!c->rd_eof) {
+		ssize_t n = rd(c, c->it.w->scratch, NSD_SCRATCH);
+		if (n == 0)
+			c->rd_eof = true;
+		else if (n < 0 && n != -NS_EAGAIN)
+			return NSD_CLOSE;
+	}
+	if (!c->pat_left) {
+		c->pat = chargen_buf;
+		c->pat_period = CHARGEN_PERIOD;
+		c->pat_left = UINT64_MAX;
+	}
+	return NSD_MORE;        /* the flush blocks: then we wait for POLLOUT */
 }
 
-/* ---- UDP services --------------------------------------------------------------- */
+/* ---- UDP services ------------------------------------------------------------------------- */
 
-static void udp_echo(struct ns_stack *stk, int fd, const atomic_bool *stop)
+static void udp_echo(struct nsd_item *it)
 {
-	uint8_t *buf = malloc(IO_BUF);
-	while (buf && !atomic_load(stop)) {
+	struct nsd_worker *w = it->w;
+	for (int i = 0; i < UDP_BATCH; i++) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = ns_recvfrom(stk, fd, buf, IO_BUF, 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = ns_recvfrom(w->stk, it->fd, w->scratch, NSD_SCRATCH, NS_MSG_DONTWAIT,
+					(struct sockaddr *)&from, &fl);
+		if (n == -NS_EAGAIN)
+			return;
 		if (n < 0)
-			continue;       /* timeout, or an error queued by ICMP: keep serving */
+			continue;       /* an error queued by ICMP: keep serving */
 		/* a failed reply (no route, no buffer) is dropped like a lost datagram */
-		(void)ns_sendto(stk, fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		(void)ns_sendto(w->stk, it->fd, w->scratch, (size_t)n, NS_MSG_DONTWAIT,
+				(struct sockaddr *)&from, fl);
 	}
-	free(buf);
+	nsd_item_queue(it);
 }
 
-static void udp_discard(struct ns_stack *stk, int fd, const atomic_bool *stop)
+static void udp_discard(struct nsd_item *it)
 {
-	uint8_t *buf = malloc(IO_BUF);
-	while (buf && !atomic_load(stop))
-		(void)ns_recv(stk, fd, buf, IO_BUF, 0);
-	free(buf);
+	struct nsd_worker *w = it->w;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		ssize_t n = ns_recv(w->stk, it->fd, w->scratch, NSD_SCRATCH, NS_MSG_DONTWAIT);
+		if (n == -NS_EAGAIN)
+			return;
+	}
+	nsd_item_queue(it);
 }
 
 static const struct svc services[] = {
 	{ "echo", NSD_SVC_ECHO, NS_SOCK_DGRAM, 7, NULL, udp_echo },
 	{ "discard", NSD_SVC_DISCARD, NS_SOCK_DGRAM, 9, NULL, udp_discard },
-	{ "echo", NSD_SVC_ECHO, NS_SOCK_STREAM, 7, tcp_echo, NULL },
-	{ "discard", NSD_SVC_DISCARD, NS_SOCK_STREAM, 9, tcp_discard, NULL },
-	{ "chargen", NSD_SVC_CHARGEN, NS_SOCK_STREAM, 19, tcp_chargen, NULL },
-	{ "http", NSD_SVC_HTTP, NS_SOCK_STREAM, 80, tcp_http, NULL },
+	{ "echo", NSD_SVC_ECHO, NS_SOCK_STREAM, 7, echo_step, NULL },
+	{ "discard", NSD_SVC_DISCARD, NS_SOCK_STREAM, 9, discard_step, NULL },
+	{ "chargen", NSD_SVC_CHARGEN, NS_SOCK_STREAM, 19, chargen_step, NULL },
+	{ "http", NSD_SVC_HTTP, NS_SOCK_STREAM, 80, nsd_http_step, NULL },
 };
 
-/* ---- threads ---------------------------------------------------------------------- */
+/* ---- accepting -------------------------------------------------------------------------------- */
 
-struct conn_arg {
-	struct nsd_services *s;
-	conn_fn fn;
-	int fd;
-	const char *name;
-	struct conn_arg *prev, *next;   /* s->live, under s->mu */
-};
-
-static void *conn_thread(void *arg)
+static void adopt(struct nsd_services *s, const struct svc *v, int fd)
 {
-	struct conn_arg *c = arg;
-	struct nsd_services *s = c->s;
-	c->fn(s->stk, c->fd, &s->stop);
-	/* out of the report's list before the descriptor goes */
-	pthread_mutex_lock(&s->mu);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->live = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&s->mu);
-	ns_close(s->stk, c->fd);
-	free(c);
-	pthread_mutex_lock(&s->mu);
-	s->conns--;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-static void spawn_conn(struct nsd_services *s, const struct svc *v, int fd)
-{
-	conn_fn fn = v->conn;
-	struct conn_arg *c = malloc(sizeof(*c));
-	pthread_attr_t at;
-	pthread_t t;
+	unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nw;
+	struct nsd_worker *w = &s->w[i];
+	struct svc_worker *sw = &s->sw[i];
+	struct nsd_conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		ns_close(s->stk, fd);
 		return;
 	}
-	*c = (struct conn_arg){ .s = s, .fn = fn, .fd = fd, .name = v->name };
-	nsd_set_timeouts(s->stk, fd, 200);
-	pthread_mutex_lock(&s->mu);
-	s->conns++;
-	s->accepted++;
-	c->next = s->live;
-	if (s->live)
-		s->live->prev = c;
-	s->live = c;
-	pthread_mutex_unlock(&s->mu);
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, CONN_STACK);
-	if (pthread_create(&t, &at, conn_thread, c) != 0) {
-		fprintf(stderr, "netstackd: cannot start a connection thread; closing the connection\n");
-		pthread_mutex_lock(&s->mu);
-		s->conns--;
-		if (c->next)
-			c->next->prev = NULL;
-		s->live = c->next;
-		pthread_mutex_unlock(&s->mu);
+	c->it.w = w;
+	c->it.fd = fd;
+	c->it.run = conn_run;
+	c->it.free = conn_free;
+	c->name = v->name;
+	c->step = v->step;
+	pthread_mutex_lock(&w->mu);
+	nsd_list_add_tail(&sw->all, &c->all);
+	sw->nconns++;
+	pthread_mutex_unlock(&w->mu);
+	atomic_fetch_add(&s->accepted, 1);
+	/* the connection's own worker starts it (queued by attach) */
+	if (nsd_item_attach(&c->it, NS_POLLIN | NS_POLLRDHUP) < 0) {
+		pthread_mutex_lock(&w->mu);
+		nsd_list_del(&c->all);
+		sw->nconns--;
+		pthread_mutex_unlock(&w->mu);
 		ns_close(s->stk, fd);
 		free(c);
 	}
-	pthread_attr_destroy(&at);
 }
 
-static void *listener_thread(void *arg)
+static void listener_run(struct nsd_item *it)
 {
-	struct worker_arg *w = arg;
-	struct nsd_services *s = w->s;
-	while (!atomic_load(&s->stop)) {
-		int c = ns_accept(s->stk, w->fd, NULL, NULL, 0);
-		if (c >= 0)
-			spawn_conn(s, w->svc, c);
-		else if (!nsd_retry(c) && c != -NS_ECONNABORTED) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };  /* e.g. EMFILE: back off */
-			nanosleep(&ts, NULL);
+	struct svc_sock *l = (struct svc_sock *)it;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = ns_accept(it->w->stk, it->fd, NULL, NULL, NS_SOCK_NONBLOCK);
+		if (fd >= 0) {
+			adopt(l->s, l->svc, fd);
+			continue;
 		}
+		if (fd == -NS_ECONNABORTED)
+			continue;
+		if (fd != -NS_EAGAIN)   /* EMFILE, ENOMEM: the next connection retries */
+			fprintf(stderr, "netstackd: accept on %s: %s\n", l->svc->name, strerror(-fd));
+		return;
 	}
-	free(w);
-	return NULL;
+	nsd_item_queue(it);
 }
 
-static void *dgram_thread(void *arg)
-{
-	struct worker_arg *w = arg;
-	w->svc->dgram(w->s->stk, w->fd, &w->s->stop);
-	free(w);
-	return NULL;
-}
+/* ---- timeouts ----------------------------------------------------------------------------------- */
 
-static int start_thread(struct nsd_services *s, const struct svc *v, int fd, void *(*fn)(void *))
+static int expire(struct nsd_link *fifo, uint64_t now)
 {
-	if (s->nthr == MAX_THREADS)
-		return -1;
-	struct worker_arg *w = malloc(sizeof(*w));
-	if (!w)
-		return -1;
-	*w = (struct worker_arg){ s, v, fd };
-	if (pthread_create(&s->thr[s->nthr], NULL, fn, w) != 0) {
-		free(w);
-		return -1;
+	while (!nsd_list_empty(fifo)) {
+		struct nsd_conn *c = (struct nsd_conn *)((char *)fifo->next - offsetof(struct nsd_conn, tmo));
+		if (c->deadline_ms > now)
+			return (int)(c->deadline_ms - now);
+		conn_close(c);
 	}
-	s->nthr++;
-	return 0;
+	return -1;
 }
 
-/* ---- sockets ----------------------------------------------------------------------- */
+static int svc_tick(struct nsd_worker *w, uint64_t now)
+{
+	struct svc_worker *sw = w->ctx;
+	int a = expire(&sw->idle, now), b = expire(&sw->linger, now);
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
+/* ---- sockets ----------------------------------------------------------------------------------- */
 
 static int open_socket(struct ns_stack *stk, const struct svc *v, int family)
 {
-	int fd = ns_socket(stk, family, v->type, 0);
+	int fd = ns_socket(stk, family, v->type | NS_SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
 	int one = 1;
@@ -326,35 +415,68 @@ static int open_socket(struct ns_stack *stk, const struct svc *v, int family)
 	}
 	int err = ns_bind(stk, fd, (struct sockaddr *)&ss, len);
 	if (err == 0 && v->type == NS_SOCK_STREAM)
-		err = ns_listen(stk, fd, 1024);
+		err = ns_listen(stk, fd, 4096);
 	if (err < 0) {
 		ns_close(stk, fd);
 		return err;
 	}
-	nsd_set_timeouts(stk, fd, 200);
 	return fd;
 }
 
 static void start_one(struct nsd_services *s, const struct svc *v, int family)
 {
 	const char *proto = v->type == NS_SOCK_STREAM ? "tcp" : "udp";
+	if (s->nsocks == MAX_SOCKS)
+		return;
 	int fd = open_socket(s->stk, v, family);
 	if (fd < 0) {
 		fprintf(stderr, "netstackd: %s %s/%u over IPv%c unavailable: %s\n", v->name, proto,
 			v->port, family == NS_AF_INET ? '4' : '6', strerror(-fd));
 		return;
 	}
-	if (s->nsocks == MAX_SOCKS) {
+	struct svc_sock *l = &s->socks[s->nsocks];
+	*l = (struct svc_sock){ .s = s, .svc = v };
+	l->it.w = &s->w[s->nsocks % s->nw];
+	l->it.fd = fd;
+	l->it.run = v->type == NS_SOCK_STREAM ? listener_run : v->dgram;
+	if (nsd_item_attach(&l->it, NS_POLLIN) < 0) {
+		fprintf(stderr, "netstackd: %s %s/%u: cannot watch the socket\n", v->name, proto, v->port);
 		ns_close(s->stk, fd);
 		return;
 	}
-	s->socks[s->nsocks++] = fd;
-	int workers = v->type == NS_SOCK_STREAM ? 1 : UDP_WORKERS;
-	for (int i = 0; i < workers; i++)
-		start_thread(s, v, fd, v->type == NS_SOCK_STREAM ? listener_thread : dgram_thread);
+	s->nsocks++;
 	if (nsd_log_level >= 2)
 		fprintf(stderr, "netstackd: serving %s on %s/%u (IPv%c)\n", v->name, proto, v->port,
 			family == NS_AF_INET ? '4' : '6');
+}
+
+static int default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > NSD_MAX_WORKERS ? NSD_MAX_WORKERS : (int)n;
+}
+
+static int start_workers(struct nsd_services *s, int n)
+{
+	s->w = calloc((size_t)n, sizeof(*s->w));
+	s->sw = calloc((size_t)n, sizeof(*s->sw));
+	if (!s->w || !s->sw)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct nsd_worker *w = &s->w[i];
+		struct svc_worker *sw = &s->sw[i];
+		nsd_list_init(&sw->all);
+		nsd_list_init(&sw->idle);
+		nsd_list_init(&sw->linger);
+		*w = (struct nsd_worker){ .id = i, .stk = s->stk, .stop = &s->stop, .tick = svc_tick,
+					  .ctx = sw };
+		if (nsd_worker_start(w) < 0)
+			break;
+		s->nw++;
+	}
+	if (s->nw < n)
+		fprintf(stderr, "netstackd: started %d of %d workers\n", s->nw, n);
+	return s->nw > 0 ? 0 : -1;
 }
 
 struct nsd_services *nsd_services_start(struct ns_stack *stk, const struct nsd_opts *o)
@@ -364,8 +486,14 @@ struct nsd_services *nsd_services_start(struct ns_stack *stk, const struct nsd_o
 		return NULL;
 	s->stk = stk;
 	atomic_init(&s->stop, false);
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	chargen_init();
+	nsd_http_init();
+	if (start_workers(s, o->workers > 0 ? o->workers : default_workers()) < 0) {
+		free(s->w);
+		free(s->sw);
+		free(s);
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
 		const struct svc *v = &services[i];
 		if (!(o->services & v->bit))
@@ -375,6 +503,8 @@ struct nsd_services *nsd_services_start(struct ns_stack *stk, const struct nsd_o
 		if (o->n_ip6)
 			start_one(s, v, NS_AF_INET6);
 	}
+	if (nsd_log_level >= 2)
+		fprintf(stderr, "netstackd: %d worker thread(s)\n", s->nw);
 	return s;
 }
 
@@ -383,49 +513,46 @@ void nsd_services_stop(struct nsd_services *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
-	for (int i = 0; i < s->nthr; i++)
-		pthread_join(s->thr[i], NULL);
+	for (int i = 0; i < s->nw; i++)
+		nsd_worker_join(&s->w[i]);
+	/* no worker runs now: close the sockets (their waiters go with them) */
 	for (int i = 0; i < s->nsocks; i++)
-		ns_close(s->stk, s->socks[i]);
-	/* connection threads notice the flag within one socket timeout */
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 5;
-	pthread_mutex_lock(&s->mu);
-	while (s->conns > 0) {
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &dl) != 0)
-			break;
+		ns_close(s->stk, s->socks[i].it.fd);
+	for (int i = 0; i < s->nw; i++) {
+		struct svc_worker *sw = &s->sw[i];
+		nsd_worker_drain(&s->w[i]);     /* frees released ones, unqueues the rest */
+		while (!nsd_list_empty(&sw->all)) {
+			struct nsd_conn *c = (struct nsd_conn *)((char *)sw->all.next -
+								 offsetof(struct nsd_conn, all));
+			conn_close(c);  /* FIN; not queued any more: freed at once */
+		}
+		nsd_worker_fini(&s->w[i]);
 	}
-	int left = s->conns;
-	pthread_mutex_unlock(&s->mu);
-	if (left) {
-		/* leave the memory to the OS rather than free what threads still use */
-		fprintf(stderr, "netstackd: %d connection thread(s) did not finish\n", left);
-		return;
-	}
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
+	free(s->w);
+	free(s->sw);
 	free(s);
-}
-
-int nsd_services_live(struct nsd_services *s)
-{
-	pthread_mutex_lock(&s->mu);
-	int n = s->conns;
-	pthread_mutex_unlock(&s->mu);
-	return n;
 }
 
 void nsd_services_report(struct nsd_services *s, FILE *f)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
-	fprintf(f, "services: %d sockets, %d connections served now, %llu accepted\n", s->nsocks,
-		s->conns, (unsigned long long)s->accepted);
+	int live = 0;
+	for (int i = 0; i < s->nw; i++) {
+		pthread_mutex_lock(&s->w[i].mu);
+		live += s->sw[i].nconns;
+		pthread_mutex_unlock(&s->w[i].mu);
+	}
+	fprintf(f, "services: %d sockets, %d workers, %d connections served now, %llu accepted\n",
+		s->nsocks, s->nw, live, (unsigned long long)atomic_load(&s->accepted));
 	/* per service: which of the open connections it serves (the full TCP
 	 * table, orphans and TIME-WAIT included, follows from conns.c) */
-	for (struct conn_arg *c = s->live; c; c = c->next)
-		fprintf(f, "service %-8s fd %d\n", c->name, c->fd);
-	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->nw; i++) {
+		pthread_mutex_lock(&s->w[i].mu);
+		for (struct nsd_link *n = s->sw[i].all.next; n != &s->sw[i].all; n = n->next) {
+			struct nsd_conn *c = (struct nsd_conn *)((char *)n - offsetof(struct nsd_conn, all));
+			fprintf(f, "service %-8s fd %d worker %d\n", c->name, c->it.fd, i);
+		}
+		pthread_mutex_unlock(&s->w[i].mu);
+	}
 }

@@ -37,6 +37,9 @@ expect_err "bad log level" "log-level" --tap t0 --ip4 198.18.0.2/24 --log-level 
 expect_err "interface name too long" "tap" --tap abcdefghijklmnopq --ip4 198.18.0.2/24
 expect_err "--tap and --packet together" "together" --tap t0 --packet eth0 --ip4 198.18.0.2/24
 expect_err "too many threads" "threads" --tap t0 --ip4 198.18.0.2/24 --threads 99
+expect_err "zero workers" "workers" --tap t0 --ip4 198.18.0.2/24 --workers 0
+expect_err "too many workers" "workers" --tap t0 --ip4 198.18.0.2/24 --workers 1000
+check "--help documents --workers" sh -c "'$NSD' --help | grep -q -- '--workers N'"
 expect_err "missing AF_PACKET device" "no interface" --packet nsnone$$ --ip4 198.18.0.2/24
 expect_err "not a tap device" "not a usable tap" --tap lo --ip4 198.18.0.2/24
 
