@@ -369,6 +369,8 @@ void tcp_set_state(struct tcp_ep *ep, int state);
 void tcp_done(struct tcp_ep *ep);
 /* Error on the connection: records it, wakes, tcp_done. */
 void tcp_reset_ep(struct tcp_ep *ep, int err);
+/* A closed listener's SYN_RECV children are dropped at once (no locks held). */
+void tcp_listen_drop_synq(struct tcp_ep *lep);
 
 /* ---- tcp_in.c --------------------------------------------------------------- */
 /* Processes seg on ep (sk->mu held). Consumes seg->pkt. */

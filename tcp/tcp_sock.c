@@ -359,9 +359,10 @@ void tcp_listen_stop(struct tcp_ep *lep)
 	lep->sk->accepting = false;
 }
 
-/* Drops the accept queue's references (no lock held). */
+/* Drops the accept queue's references and the SYN_RECV children (no lock held). */
 static void tcp_listen_release(struct tcp_ep *lep)
 {
+	tcp_listen_drop_synq(lep);
 	struct ns_sock *lsk = lep->sk;
 	pthread_mutex_lock(&lsk->mu);
 	struct tcp_listen *L = lep->lst;
