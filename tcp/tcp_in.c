@@ -882,6 +882,21 @@ static void ack_snd_check(struct tcp_ep *ep)
 		tcp_send_delayed_ack(ep);
 }
 
+/* TCP_DEFER_ACCEPT (Linux tcp_check_req): while the listener defers, the
+ * handshake's bare ACK (no data, no FIN) is dropped; the child stays in
+ * SYN_RECV remembering it was acknowledged (its SYN-ACK timer then waits,
+ * see tcp_timer.c) until data arrives. */
+static bool defer_bare_ack(struct tcp_ep *ep, const struct tcp_seg *seg)
+{
+	if (!ep->parent || seg->len || (seg->flags & TCPF_FIN))
+		return false;
+	uint8_t defer = __atomic_load_n(&ep->parent->defer_accept, __ATOMIC_RELAXED);
+	if (ep->retransmits >= defer)
+		return false;
+	ep->defer_wait = true;
+	return true;
+}
+
 void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 {
 	ep->segs_in++;
@@ -973,6 +988,10 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 	if (ep->state == TCP_SYN_RECV) {
 		if (!ns_seq_gt(seg->ack, ep->snd_una) || ns_seq_gt(seg->ack, ep->snd_nxt)) {
 			tcp_send_reset_reply(ep->stk, seg);
+			goto drop;
+		}
+		if (defer_bare_ack(ep, seg)) {
+			NS_STAT_INC(ep->stk, TcpExtTCPDeferAcceptDrop);
 			goto drop;
 		}
 		if (ep->parent && ep->parent->lst && ep->parent->lst->acc_qlen > ep->parent->lst->backlog) {
