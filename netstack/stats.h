@@ -66,6 +66,7 @@
 	X(TcpExtTCPACKSkippedChallenge) X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies) \
 	X(TcpExtTCPRetransFail) X(TcpExtTCPMinTTLDrop) X(TcpExtTCPHystartTrainDetect) \
 	X(TcpExtTCPHystartDelayDetect) X(TcpExtTCPTimeWaitOverflow) \
+	X(TcpExtTCPDSACKUndo) \
 	X(TcpExtTCPDeferAcceptDrop) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
