@@ -87,6 +87,55 @@ static void tcp_abort_all(struct ns_tcp *tcp, struct cds_lfht *ht)
 	(void)tcp;
 }
 
+/*
+ * A closed listener's embryonic children (SYN_RECV, not yet queued for
+ * accept) go at once, silently, like Linux's request sockets whose listener
+ * is gone (reqsk_timer_handler / tcp_v4_rcv drop them; a later ACK from the
+ * peer finds no socket and gets a RST).  Called without locks held.
+ */
+void tcp_listen_drop_synq(struct tcp_ep *lep)
+{
+	struct ns_tcp *tcp = lep->tcp;
+	struct ns_sock **v = NULL;
+	size_t n = 0, cap = 0;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+	ns_rcu_read_lock();
+	for (cds_lfht_first(tcp->ehash, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;
+	     cds_lfht_next(tcp->ehash, &it)) {
+		struct tcp_ep *ep = caa_container_of(node, struct tcp_ep, hnode);
+		/* unlocked peeks, checked again under the child's lock */
+		if (__atomic_load_n(&ep->parent, __ATOMIC_RELAXED) != lep ||
+		    __atomic_load_n(&ep->state, __ATOMIC_RELAXED) != TCP_SYN_RECV)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct ns_sock **nv = realloc(v, nc * sizeof(*nv));
+			if (!nv)
+				break;  /* the rest expire on their SYN-ACK timer */
+			v = nv;
+			cap = nc;
+		}
+		if (urcu_ref_get_unless_zero(&ep->sk->ref))
+			v[n++] = ep->sk;
+	}
+	ns_rcu_read_unlock();
+	for (size_t i = 0; i < n; i++) {
+		struct ns_sock *sk = v[i];
+		struct tcp_ep *c = tcp_ep_of(sk);
+		pthread_mutex_lock(&sk->mu);
+		if (c && c->parent == lep && c->state == TCP_SYN_RECV && !c->in_accq) {
+			tcp_set_state(c, TCP_CLOSE);
+			tcp_done(c);
+		}
+		pthread_mutex_unlock(&sk->mu);
+		if (c)
+			tcp_post_unlock(c);     /* SYN queue accounting, creation reference */
+		ns__sock_put(sk);
+	}
+	free(v);
+}
+
 void ns__tcp_fini(struct ns_stack *stk)
 {
 	struct ns_tcp *tcp = stk->tcp;

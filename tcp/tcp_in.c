@@ -601,8 +601,11 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 	uint32_t prior_una = ep->snd_una;
 	uint32_t prior_wnd = ep->snd_wnd;
 	if (ns_seq_gt(ack, ep->snd_nxt)) {
-		/* acknowledges something not yet sent: ACK and drop (RFC 9293 / 5961 5.2) */
-		tcp_send_challenge_ack(ep);
+		/* acknowledges something not yet sent: drop it (RFC 9293 3.10.7.4).
+		 * Linux answers with a challenge ACK only outside ESTABLISHED
+		 * (tcp_rcv_state_process); tcp_rcv_established drops silently. */
+		if (ep->state != TCP_ESTABLISHED)
+			tcp_send_challenge_ack(ep);
 		return false;
 	}
 	if (ns_seq_lt(ack, prior_una - ep->max_window)) {
@@ -813,6 +816,21 @@ static void ack_snd_check(struct tcp_ep *ep)
 		tcp_send_delayed_ack(ep);
 }
 
+/* TCP_DEFER_ACCEPT (Linux tcp_check_req): while the listener defers, the
+ * handshake's bare ACK (no data, no FIN) is dropped; the child stays in
+ * SYN_RECV remembering it was acknowledged (its SYN-ACK timer then waits,
+ * see tcp_timer.c) until data arrives. */
+static bool defer_bare_ack(struct tcp_ep *ep, const struct tcp_seg *seg)
+{
+	if (!ep->parent || seg->len || (seg->flags & TCPF_FIN))
+		return false;
+	uint8_t defer = __atomic_load_n(&ep->parent->defer_accept, __ATOMIC_RELAXED);
+	if (ep->retransmits >= defer)
+		return false;
+	ep->defer_wait = true;
+	return true;
+}
+
 void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 {
 	ep->segs_in++;
@@ -911,6 +929,10 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 			tcp_send_reset_reply(ep->stk, seg);
 			goto drop;
 		}
+		if (defer_bare_ack(ep, seg)) {
+			NS_STAT_INC(ep->stk, TcpExtTCPDeferAcceptDrop);
+			goto drop;
+		}
 		if (ep->parent && ep->parent->lst && ep->parent->lst->acc_qlen > ep->parent->lst->backlog) {
 			/* accept queue full: Linux drops the ACK, the SYN-ACK timer retries */
 			NS_STAT_INC(ep->stk, TcpExtListenOverflows);
@@ -1000,6 +1022,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->ack_pending = true;
 	/* send what the ACK allowed, then decide about our ACK */
 	tcp_push(ep, false);
+	if (ep->notsent_lowat && tcp_stream_writeable(ep, 1))
+		wake(ep);       /* Linux tcp_check_space after tcp_data_snd_check */
 	ack_snd_check(ep);
 drop:
 	if (seg->pkt)

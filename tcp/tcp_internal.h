@@ -365,6 +365,14 @@ struct tcp_ep {
 
 	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
 	struct tcp_xf *xf;
+
+	/* socket-option conformance (conform): TCP_NOTSENT_LOWAT (0 = the sysctl
+	 * default, unlimited), TCP_INQ (cmsg on recvmsg), TCP_DEFER_ACCEPT
+	 * (listener: seconds -> SYN-ACK retransmissions; child: waiting for data) */
+	uint32_t notsent_lowat;
+	bool recv_inq;
+	uint8_t defer_accept;           /* Linux icsk_accept_queue.rskq_defer_accept (retransmissions) */
+	bool defer_wait;                /* child: handshake ACK seen without data, kept in SYN_RECV */
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
@@ -401,6 +409,8 @@ void tcp_set_state(struct tcp_ep *ep, int state);
 void tcp_done(struct tcp_ep *ep);
 /* Error on the connection: records it, wakes, tcp_done. */
 void tcp_reset_ep(struct tcp_ep *ep, int err);
+/* A closed listener's SYN_RECV children are dropped at once (no locks held). */
+void tcp_listen_drop_synq(struct tcp_ep *lep);
 
 /* ---- tcp_in.c --------------------------------------------------------------- */
 /* Processes seg on ep (sk->mu held). Consumes seg->pkt. */
@@ -465,6 +475,8 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep);
 void tcp_child_to_accept_queue(struct tcp_ep *child);
 void tcp_listen_stop(struct tcp_ep *lep);
 int tcp_poll_locked(struct ns_sock *sk);
+/* Linux __sk_stream_is_writeable(sk, wake): buffer room and TCP_NOTSENT_LOWAT. */
+bool tcp_stream_writeable(struct tcp_ep *ep, int wake);
 
 /* Stack clock in TCP timestamp units (ms) with the endpoint offset. */
 static inline uint32_t tcp_ts_now(struct tcp_ep *ep)

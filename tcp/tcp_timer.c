@@ -203,6 +203,29 @@ static bool write_timeout(struct tcp_ep *ep)
 	return false;
 }
 
+/* TCP_DEFER_ACCEPT on the listener (Linux syn_ack_recalc): a child whose bare
+ * ACK was dropped gets no SYN-ACK retransmissions until the deferring period's
+ * last one (a last chance for data, or for an ACK that is then accepted); it
+ * expires, quietly, after the SYN-ACK retries and the deferring period.
+ * Returns true when the timer event is fully handled (expired or waiting). */
+static bool synack_defer_timer(struct tcp_ep *ep, uint8_t defer)
+{
+	int max = TCP_SYNACK_RETRIES;
+	bool expire = ep->retransmits >= max && (!ep->defer_wait || ep->retransmits >= defer);
+	bool resend = !ep->defer_wait || ep->retransmits + 1 >= defer;
+	if (expire) {
+		tcp_done(ep);
+		return true;
+	}
+	if (resend)
+		return false;
+	ep->retransmits++;
+	ns_tcp_rtt_backoff(&ep->rtt);
+	ep->t_rtx = now_ns(ep) + tcp_rto_ns(ep);
+	ep->rtx_kind = TCP_RTX_RTO;
+	return true;
+}
+
 /* Linux tcp_retransmit_timer(). */
 static void retransmit_timer(struct tcp_ep *ep)
 {
@@ -228,8 +251,13 @@ static void retransmit_timer(struct tcp_ep *ep)
 			tcp_done(ep);
 			return;
 		}
-		if (write_timeout(ep))
+		uint8_t defer = ep->parent ? __atomic_load_n(&ep->parent->defer_accept, __ATOMIC_RELAXED) : 0;
+		if (defer) {
+			if (synack_defer_timer(ep, defer))
+				return;
+		} else if (write_timeout(ep)) {
 			return;
+		}
 		ep->rtx_syn = true;
 		if (!ep->retrans_stamp)
 			ep->retrans_stamp = now_ns(ep) - tcp_rto_ns(ep);
