@@ -200,6 +200,9 @@ struct ns_route_result {
 /* Longest-prefix match; oif > 0 restricts to that NIC.  -ENETUNREACH if none. */
 int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
 		     struct ns_route_result *r);
+/* The same without choosing r->src (left zero): for senders that have one. */
+int ns__route_lookup_nosrc(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+			   struct ns_route_result *r);
 
 /* ---- flow demux tables (netstack/demux.c) --------------------------------- */
 
