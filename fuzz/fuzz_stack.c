@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <arpa/inet.h>
 #include "fuzz_stack.h"
+#ifdef NS_PKT_DEBUG
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 const uint8_t fz_mac_stack[6] = { 0x02, 0x00, 0x5e, 0xed, 0x00, 0x02 };
 const uint8_t fz_mac_peer[6] = { 0x02, 0x00, 0x5e, 0xed, 0x00, 0xfe };
@@ -61,8 +65,16 @@ static void learn_peer(struct fz *f)
 
 void fz_init(struct fz *f, uint64_t seed)
 {
+	/* FZ_CLOCK_START=ns: start the virtual clock elsewhere (to replay a
+	 * finding that needs the clock a long-running campaign reached) */
+	const char *cs = getenv("FZ_CLOCK_START");
+	fz_init_at(f, seed, cs ? strtoull(cs, NULL, 0) : 1000ull * NS_NSEC_PER_SEC);
+}
+
+void fz_init_at(struct fz *f, uint64_t seed, uint64_t clock_ns)
+{
 	memset(f, 0, sizeof(*f));
-	f->vc.now = 1000ull * NS_NSEC_PER_SEC;
+	f->vc.now = clock_ns;
 	ns_seeded_rng_init(&f->rng, seed);
 	struct ns_stack_opts o = { .clock = ns_vclock_clock(&f->vc), .rng = ns_seeded_rng(&f->rng),
 				   .flags = NS_STACK_F_NODAD | NS_STACK_F_NOAUTO6,
@@ -145,6 +157,12 @@ bool fz_advance(struct fz *f, uint64_t ns)
 
 bool fz_advance_steps(struct fz *f, uint64_t ns, long max_steps)
 {
+	if (ns > UINT64_MAX - f->vc.now) {
+		/* "ns later" would be in the past: a harness bug, not a finding */
+		fprintf(stderr, "fuzz harness: virtual clock %llu + %llu ns would wrap\n",
+			(unsigned long long)f->vc.now, (unsigned long long)ns);
+		abort();
+	}
 	uint64_t end = f->vc.now + ns;
 	for (long i = 0; i < max_steps && f->vc.now < end; i++) {
 		uint64_t next = UINT64_MAX;
@@ -264,4 +282,50 @@ void fz_drain_sockets(struct fz *f)
 		for (int n = 0; n < 10000; n++)
 			if (ns_recv(f->stk, fds[i], buf, sizeof(buf), NS_MSG_DONTWAIT) < 0)
 				break;
+}
+
+#ifdef NS_PKT_DEBUG
+static void print_pc(const char *what, void *pc)
+{
+	char buf[512];
+	__sanitizer_symbolize_pc(pc, "%p %F %L", buf, sizeof(buf));
+	fprintf(stderr, "      %s %s\n", what, buf);
+}
+
+static void dump_one(const struct ns_pkt_dbg_info *in, void *arg)
+{
+	const struct ns_pkt *p = in->pkt;
+	unsigned *n = arg;
+	if (++*n > 16)
+		return;
+	fprintf(stderr, "  packet #%llu: refs %u len %u ethertype 0x%04x owner %p charged %u flags 0x%x seq %u\n",
+		(unsigned long long)in->serial, atomic_load(&p->refs), ns_pkt_len(p), p->ethertype,
+		p->owner, p->charged, p->flags, p->seq);
+	fprintf(stderr, "    data:");
+	for (uint32_t i = 0; i < ns_pkt_len(p) && i < 64; i++)
+		fprintf(stderr, "%s%02x", i % 16 ? " " : "\n      ", ns_pkt_data(p)[i]);
+	fprintf(stderr, "\n    allocated by:\n");
+	void *tr[16];
+	int tid;
+	size_t k = __asan_get_alloc_stack((void *)in->block, tr, 16, &tid);
+	for (size_t i = 0; i < k; i++)
+		print_pc("", tr[i]);
+	if (!k)
+		print_pc("", in->alloc_pc);
+	unsigned first = in->nevents > NS_PKT_DBG_EVENTS ? in->nevents - NS_PKT_DBG_EVENTS : 0;
+	fprintf(stderr, "    %u ref/unref calls, the last ones:\n", in->nevents);
+	for (unsigned e = first; e < in->nevents; e++)
+		print_pc(in->event_delta[e % NS_PKT_DBG_EVENTS] > 0 ? "ref  " : "unref",
+			 in->event_pc[e % NS_PKT_DBG_EVENTS]);
+}
+#endif
+
+void fz_dump_live(struct fz *f)
+{
+	fprintf(stderr, "fuzz harness: %llu live packets, virtual clock %llu ns\n",
+		(unsigned long long)ns_stack_live_pkts(f->stk), (unsigned long long)f->vc.now);
+#ifdef NS_PKT_DEBUG
+	unsigned n = 0;
+	ns_pkt_debug_foreach(ns_stack_pool(f->stk), dump_one, &n);
+#endif
 }

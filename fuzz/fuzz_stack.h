@@ -37,6 +37,9 @@ extern const uint8_t fz_ip6_stack[16], fz_ip6_peer[16];
 
 /* Creates the stack (aborts on failure: a harness bug, not a finding). */
 void fz_init(struct fz *f, uint64_t seed);
+/* The same with the virtual clock starting at clock_ns (fz_init: 1000 s, or
+ * $FZ_CLOCK_START to replay a finding that needs a late clock). */
+void fz_init_at(struct fz *f, uint64_t seed, uint64_t clock_ns);
 void fz_fini(struct fz *f);
 /* Injects a whole Ethernet frame (copied). */
 void fz_inject(struct fz *f, const uint8_t *frame, size_t len);
@@ -49,6 +52,9 @@ bool fz_advance_steps(struct fz *f, uint64_t ns, long max_steps);
 
 /* A bound (and, for TCP, listening) nonblocking socket on port (IPv6 ones are V6ONLY). */
 int fz_listen(struct fz *f, int family, int type, uint16_t port);
+
+/* Prints the live packets (fuzz builds: with who allocated and referenced them). */
+void fz_dump_live(struct fz *f);
 
 /* Reads and discards whatever the UDP service sockets have queued. */
 void fz_drain_sockets(struct fz *f);

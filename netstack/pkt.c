@@ -8,7 +8,7 @@
  * instructions of a short connection.  The cache holds at most CACHE_MAX
  * blocks per thread and is freed when the thread exits (a pthread key
  * destructor).  Truesize accounting is unchanged (logical size), and
- * sanitizer builds skip the cache so use-after-free is still caught.
+ * sanitizer and NS_PKT_DEBUG builds skip the cache so use-after-free is still caught.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #define CACHE_CAP 2048u               /* cached blocks hold this capacity */
 #define CACHE_MAX 128u                /* blocks per thread */
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(NS_PKT_DEBUG)
 #define PKT_CACHE 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -82,8 +82,78 @@ static bool cache_push(struct ns_pkt *p)
 	return true;
 }
 #else
-static struct ns_pkt *cache_pop(void) { return NULL; }
-static bool cache_push(struct ns_pkt *p) { (void)p; return false; }
+static inline struct ns_pkt *cache_pop(void) { return NULL; }
+static inline bool cache_push(struct ns_pkt *p) { (void)p; return false; }
+#endif
+
+/*
+ * NS_PKT_DEBUG (fuzz builds only): every live packet is preceded, in the
+ * same allocation, by a record on a global list: its pool, a serial number,
+ * who allocated it and the last reference changes (caller addresses), so a
+ * harness that finds packets alive when none should be can say whose they
+ * are (ns_pkt_debug_foreach).
+ */
+#ifdef NS_PKT_DEBUG
+#include <pthread.h>
+
+struct pkt_dbg {
+	struct pkt_dbg *prev, *next;
+	struct ns_pool *pool;
+	struct ns_pkt_dbg_info info;
+} __attribute__((aligned(16)));
+
+static pthread_mutex_t dbg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pkt_dbg dbg_list = { &dbg_list, &dbg_list, NULL, { 0 } };
+static uint64_t dbg_serial;
+
+#define DBG_OF(p) ((struct pkt_dbg *)(void *)(p) - 1)
+#define DBG_EXTRA sizeof(struct pkt_dbg)
+
+static void dbg_link(struct pkt_dbg *d, struct ns_pool *pool, void *pc)
+{
+	memset(d, 0, sizeof(*d));
+	d->pool = pool;
+	d->info.pkt = (struct ns_pkt *)(d + 1);
+	d->info.block = d;
+	d->info.alloc_pc = pc;
+	pthread_mutex_lock(&dbg_mu);
+	d->info.serial = ++dbg_serial;
+	d->next = &dbg_list;
+	d->prev = dbg_list.prev;
+	dbg_list.prev->next = d;
+	dbg_list.prev = d;
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+static void dbg_unlink(struct pkt_dbg *d)
+{
+	pthread_mutex_lock(&dbg_mu);
+	d->prev->next = d->next;
+	d->next->prev = d->prev;
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+static void dbg_event(struct ns_pkt *p, int delta, void *pc)
+{
+	struct pkt_dbg *d = DBG_OF(p);
+	pthread_mutex_lock(&dbg_mu);
+	unsigned i = d->info.nevents++ % NS_PKT_DBG_EVENTS;
+	d->info.event_pc[i] = pc;
+	d->info.event_delta[i] = (int8_t)delta;
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+void ns_pkt_debug_foreach(struct ns_pool *pool, void (*fn)(const struct ns_pkt_dbg_info *, void *),
+			  void *arg)
+{
+	pthread_mutex_lock(&dbg_mu);
+	for (struct pkt_dbg *d = dbg_list.next; d != &dbg_list; d = d->next)
+		if (!pool || d->pool == pool)
+			fn(&d->info, arg);
+	pthread_mutex_unlock(&dbg_mu);
+}
+#else
+#define DBG_EXTRA 0
 #endif
 
 struct ns_pool *ns_stack_pool(struct ns_stack *stk) { return stk ? &stk->pool : NULL; }
@@ -102,11 +172,17 @@ struct ns_pkt *ns_pkt_alloc(struct ns_pool *pool, size_t headroom, size_t len)
 			return NULL;
 		}
 	}
-	struct ns_pkt *p = NULL;
-	if (cap <= CACHE_CAP && !(p = cache_pop()))
-		p = malloc(sizeof(*p) + CACHE_CAP);
-	else if (cap > CACHE_CAP)
-		p = malloc(sizeof(*p) + cap);
+	/* small blocks all have CACHE_CAP bytes so that any can be reused */
+	size_t phys = PKT_CACHE && cap <= CACHE_CAP ? CACHE_CAP : cap;
+	struct ns_pkt *p = phys == CACHE_CAP ? cache_pop() : NULL;
+	if (!p)
+		p = malloc(DBG_EXTRA + sizeof(*p) + phys);
+#ifdef NS_PKT_DEBUG
+	if (p) {
+		dbg_link((struct pkt_dbg *)(void *)p, pool, __builtin_return_address(0));
+		p = (struct ns_pkt *)(void *)((struct pkt_dbg *)(void *)p + 1);
+	}
+#endif
 	if (!p) {
 		if (pool) {
 			atomic_fetch_sub(&pool->used, truesize);
@@ -130,6 +206,9 @@ struct ns_pkt *ns_pkt_alloc(struct ns_pool *pool, size_t headroom, size_t len)
 struct ns_pkt *ns_pkt_ref(struct ns_pkt *p)
 {
 	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+#ifdef NS_PKT_DEBUG
+	dbg_event(p, 1, __builtin_return_address(0));
+#endif
 	return p;
 }
 
@@ -137,14 +216,22 @@ void ns_pkt_unref(struct ns_pkt *p)
 {
 	if (!p)
 		return;
+#ifdef NS_PKT_DEBUG
+	dbg_event(p, -1, __builtin_return_address(0));
+#endif
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (p->pool) {
 		atomic_fetch_sub(&p->pool->used, p->truesize);
 		atomic_fetch_sub(&p->pool->live, 1);
 	}
+#ifdef NS_PKT_DEBUG
+	dbg_unlink(DBG_OF(p));
+	free(DBG_OF(p));
+#else
 	if (p->cap > CACHE_CAP || !cache_push(p))
 		free(p);
+#endif
 }
 
 void ns_pkt_unref_chain(struct ns_pkt *p)

@@ -118,4 +118,22 @@ static inline void ns_pkt_trim(struct ns_pkt *p, size_t len)
 		p->tail = p->data + (uint32_t)len;
 }
 
+/* Fuzz builds (-DNS_PKT_DEBUG): a record of every live packet (pkt.c). */
+#ifdef NS_PKT_DEBUG
+#define NS_PKT_DBG_EVENTS 8
+struct ns_pkt_dbg_info {
+	const struct ns_pkt *pkt;
+	const void *block;              /* the malloc'd block (for allocator stack lookups) */
+	void *alloc_pc;                 /* caller of ns_pkt_alloc */
+	uint64_t serial;                /* allocation order */
+	unsigned nevents;               /* ref/unref calls so far; the last NS_PKT_DBG_EVENTS kept */
+	void *event_pc[NS_PKT_DBG_EVENTS];
+	int8_t event_delta[NS_PKT_DBG_EVENTS];  /* +1 ref, -1 unref */
+};
+/* Calls fn for each live packet of pool (NULL: every pool), under a lock:
+ * fn must not allocate or free packets. */
+void ns_pkt_debug_foreach(struct ns_pool *pool, void (*fn)(const struct ns_pkt_dbg_info *, void *),
+			  void *arg);
+#endif
+
 #endif

@@ -68,6 +68,7 @@ struct udp_err {
 };
 #define UDP_ERRQ_MAX 64
 #define UDP_MC_MAX 20                  /* net.ipv4.igmp_max_memberships */
+#define UDP_MC6_MAX 64                 /* Linux: bounded by net.core.optmem_max (ENOMEM) */
 
 /* Everything a send decided under the lock (also kept for a corked datagram). */
 struct send_plan {
@@ -114,6 +115,10 @@ struct udp_sock {
 	struct ns_addr mc_addr;         /* IP_MULTICAST_IF source address */
 	int n_mc;
 	struct { struct ns_addr group, addr; int nic; } mc[UDP_MC_MAX];
+	/* IPv6 memberships (IPV6_ADD_MEMBERSHIP): joined on the NIC through
+	 * ns__ipv6_mc_join (MLD reports, receive filter), left on drop/close */
+	int n_mc6;
+	struct { struct ns_addr group; int nic; } mc6[UDP_MC6_MAX];
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -148,7 +153,9 @@ void ns__udp_errq_purge_locked(struct udp_sock *us);
 /* udp_mcast.c: -ENOPROTOOPT for names that are not multicast options */
 int ns__udp_set_ip_mc(struct ns_sock *sk, int name, const void *v, socklen_t len, int val);
 int ns__udp_get_ip_mc(struct ns_sock *sk, int name, int *val, bool *is_addr);
-int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, int val, socklen_t len);
+int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, const void *v, int val, socklen_t len);
+/* Leaves every IPv6 group the socket joined; under sk->mu (close). */
+void ns__udp_mc6_leave_all_locked(struct ns_sock *sk);
 int ns__udp_get_ipv6_mc(struct ns_sock *sk, int name, int *val);
 
 /* udp_cmsg.c: per-datagram settings from sendmsg control messages */

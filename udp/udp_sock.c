@@ -379,7 +379,7 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	int val = 0;
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
-	int mc = ns__udp_set_ipv6_mc(sk, name, val, len);
+	int mc = ns__udp_set_ipv6_mc(sk, name, v, val, len);
 	if (mc != -NS_ENOPROTOOPT)
 		return mc;
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
@@ -578,6 +578,7 @@ static void udp_destroy(struct ns_sock *sk)
 	ns__udp_purge_locked(us);
 	ns__udp_errq_purge_locked(us);
 	ns__udp_flush_pending_locked(us);
+	ns__udp_mc6_leave_all_locked(sk);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);
