@@ -7,7 +7,8 @@
  * Owns: the per-frame decisions, the reorder hold slot, the delay heap and
  * the thread that releases delayed frames in threaded mode.
  *
- * Decisions, in order, per frame written: drop (drop_ppm); corrupt one bit
+ * Decisions, in order, per frame written: the test's filter (drop, delay or
+ * rewrite a chosen frame); drop (drop_ppm); corrupt one bit
  * after the Ethernet header (corrupt_ppm; partial checksums are completed
  * first so the damage is visible to the receiver); duplicate (dup_ppm);
  * reorder (reorder_ppm: the frame is held and sent after the next frame,
@@ -182,6 +183,21 @@ static struct ns_pkt *corrupt(struct impair *m, struct ns_pkt *p)
 
 static void one_frame_locked(struct impair *m, struct batch *b, struct ns_pkt *p)
 {
+	if (m->o.filter) {
+		uint64_t f = m->o.filter(m->o.filter_ctx, p);
+		if (f == NS_IMPAIR_DROP) {
+			m->st.dropped++;
+			ns_pkt_unref(p);
+			return;
+		}
+		if (f) {
+			if (!heap_push(m, imp_now(m) + m->o.delay_ns + f, p))
+				out_locked(m, b, p);
+			else
+				pthread_cond_signal(&m->cv);
+			return;
+		}
+	}
 	if (roll(m, m->o.drop_ppm)) {
 		m->st.dropped++;
 		ns_pkt_unref(p);

@@ -81,7 +81,14 @@ struct ns_impair_opts {
 	uint64_t jitter_ns;         /* plus uniform random [0, jitter) */
 	uint64_t (*now_ns)(void *ctx);   /* clock for delays (the stack's) */
 	void *clock_ctx;
+	/* Optional per-frame hook, called first for every frame written (a test
+	 * drops, delays or rewrites chosen segments deterministically): returns
+	 * 0 to go on with the random decisions, NS_IMPAIR_DROP to drop the frame,
+	 * else extra delay in ns (then no random decisions).  May modify the frame. */
+	uint64_t (*filter)(void *ctx, struct ns_pkt *frame);
+	void *filter_ctx;
 };
+#define NS_IMPAIR_DROP UINT64_MAX
 struct ns_link *ns_link_impair_new(struct ns_link *inner, const struct ns_impair_opts *o);
 struct ns_impair_stats { uint64_t passed, dropped, duplicated, reordered, corrupted; };
 void ns_link_impair_stats(struct ns_link *l, struct ns_impair_stats *st);

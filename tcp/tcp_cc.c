@@ -37,6 +37,8 @@ static void set_state(struct ns_tcp_cc *cc, enum ns_tcp_ca_state s)
 	cc->ca_state = (uint8_t)s;
 }
 
+void ns_tcp_cc_set_state(struct ns_tcp_cc *cc, enum ns_tcp_ca_state s) { set_state(cc, s); }
+
 void ns_tcp_cc_init(struct ns_tcp_cc *cc, const struct ns_tcp_cc_ops *ops, uint32_t mss,
 		    uint64_t now_us)
 {

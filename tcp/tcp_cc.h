@@ -282,6 +282,9 @@ static inline int ns_tcp_cc_take_hystart(struct ns_tcp_cc *cc)
  */
 void ns_tcp_cc_enter_cwr(struct ns_tcp_cc *cc, uint64_t now_us);
 
+/* Sets the congestion state (tells the algorithm, Linux tcp_set_ca_state). */
+void ns_tcp_cc_set_state(struct ns_tcp_cc *cc, enum ns_tcp_ca_state s);
+
 /* Sending may grow cwnd (Linux tcp_is_cwnd_limited). */
 bool ns_tcp_cc_is_cwnd_limited(const struct ns_tcp_cc *cc);
 

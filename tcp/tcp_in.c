@@ -20,9 +20,7 @@ void tcp_select_initial_window(struct tcp_ep *ep);
 uint32_t tcp_packets_in_flight(struct tcp_ep *ep);
 int tcp_txr_find(struct tcp_ep *ep, uint32_t seq);
 struct tcp_txrec *tcp_txr_get(struct tcp_ep *ep, uint32_t i);
-void tcp_txr_ack(struct tcp_ep *ep, uint32_t una);
-void tcp_recovery_ack(struct tcp_ep *ep, uint32_t prior_una, bool dupack, const struct ns_sack_update *u,
-		      uint32_t newly_acked_segs);
+
 void tcp_init_transfer(struct tcp_ep *ep);
 void tcp_post_unlock(struct tcp_ep *ep);
 
@@ -77,6 +75,7 @@ void ns__tcp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_me
 		ns_pkt_unref(pkt);
 		return;
 	}
+	pkt->tstamp = ns__now(stk);     /* arrival, for receive timestamps (tcp_zc.c) */
 	if (!parse_segment(stk, pkt, m, &seg)) {
 		NS_STAT_INC(stk, TcpInErrs);
 		ns_pkt_unref(pkt);
@@ -567,53 +566,6 @@ static void rtt_from_ack(struct tcp_ep *ep, const struct tcp_seg *seg, uint32_t 
 	*rtt_out = m;
 }
 
-/* RACK: every segment fully covered by the cumulative ACK was delivered. */
-static void rack_delivered_upto(struct tcp_ep *ep, uint32_t ack)
-{
-	uint64_t t = now_us(ep);
-	uint32_t minrtt = ns_tcp_rtt_min(&ep->rtt);
-	struct tcp_txrec *last = NULL;
-	for (uint32_t i = 0; i < ep->txr_n; i++) {
-		struct tcp_txrec *r = tcp_txr_get(ep, i);
-		if (ns_seq_gt(r->end, ack))
-			break;
-		last = r;
-		if (r->flags & NS_RACK_SEG_RETRANS) {
-			struct ns_rack_seg s = { r->seq, r->end, r->xmit_us, r->flags, NULL };
-			ns_rack_on_delivered(&ep->rack, &s, t, minrtt);
-		}
-	}
-	if (last) {
-		/* the most recently sent of them decides RACK.xmit_ts */
-		struct ns_rack_seg s = { last->seq, last->end, last->xmit_us, last->flags, NULL };
-		ns_rack_on_delivered(&ep->rack, &s, t, minrtt);
-	}
-}
-
-static void rack_delivered_sacked(struct tcp_ep *ep, const struct tcp_seg *seg)
-{
-	uint64_t t = now_us(ep);
-	uint32_t minrtt = ns_tcp_rtt_min(&ep->rtt);
-	for (unsigned b = 0; b < seg->opt.num_sacks; b++) {
-		uint32_t s0 = seg->opt.sacks[b].start, e0 = seg->opt.sacks[b].end;
-		int i = tcp_txr_find(ep, s0);
-		if (i < 0)
-			continue;
-		for (uint32_t k = (uint32_t)i; k < ep->txr_n && k < (uint32_t)i + 256; k++) {
-			struct tcp_txrec *r = tcp_txr_get(ep, k);
-			if (ns_seq_gt(r->end, e0))
-				break;
-			if (r->flags & NS_RACK_SEG_SACKED)
-				continue;
-			if (ns_seq_geq(r->seq, s0)) {
-				r->flags |= NS_RACK_SEG_SACKED;
-				struct ns_rack_seg s = { r->seq, r->end, r->xmit_us, r->flags, NULL };
-				ns_rack_on_delivered(&ep->rack, &s, t, minrtt);
-			}
-		}
-	}
-}
-
 /* Linux tcp_ack_update_window(). */
 static void ack_update_window(struct tcp_ep *ep, const struct tcp_seg *seg, uint32_t ack)
 {
@@ -653,38 +605,23 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		tcp_send_challenge_ack(ep);
 		return false;
 	}
-	struct ns_sack_update u;
-	memset(&u, 0, sizeof(u));
-	bool sack_info = ep->sack_ok && ns_tcp_opts_has(&seg->opt, NS_TCP_OPT_F_SACK);
-	if (ep->sack_ok && ns_seq_geq(ack, prior_una)) {
-		ns_sack_sb_update(&ep->sb, ack, sack_info ? seg->opt.sacks : NULL,
-				  sack_info ? seg->opt.num_sacks : 0, &u);
-		if (u.dsack)
-			NS_STAT_INC(ep->stk, TcpExtTCPDSACKRecv);
-		if (u.discarded)
-			NS_STAT_ADD(ep->stk, TcpExtTCPSACKDiscard, u.discarded);
-		if (u.reneged)
-			NS_STAT_INC(ep->stk, TcpExtTCPSACKReneging);
-		if (sack_info)
-			rack_delivered_sacked(ep, seg);
-	}
-	if (ns_seq_lt(ack, prior_una))
+	if (ns_seq_lt(ack, prior_una)) {
+		tcp_loss_ack(ep, seg, prior_una, false, -1);   /* its SACK blocks still count */
 		return true;   /* old duplicate ACK: the text may still be new */
+	}
 	ack_update_window(ep, seg, ack);
 	ep->lacktime = ns__now(ep->stk);
 	ep->probes_out = 0;   /* the peer is alive (Linux tcp_ack) */
 	bool dupack = false;
 	uint32_t acked_segs = 0;
+	int64_t rtt = -1;
 	if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)))
 		NS_STAT_INC(ep->stk, TcpExtTCPPureAcks);
 	if (ns_seq_gt(ack, prior_una)) {
 		uint32_t acked = ack - prior_una;
-		int64_t rtt = -1;
 		rtt_from_ack(ep, seg, prior_una, ack, &rtt);
-		rack_delivered_upto(ep, ack);
 		ep->snd_una = ack;
 		tcp_sndq_ack(ep, ack);
-		tcp_txr_ack(ep, ack);
 		if (ep->urg_mode && !ns_seq_lt(ack, ep->snd_up))
 			ep->urg_mode = false;
 		uint32_t mss = tcp_current_mss(ep);
@@ -694,15 +631,6 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->retransmits = 0;
 		ep->probes_out = 0;
 		ns_tcp_rtt_reset_backoff(&ep->rtt);
-		if (ns_seq_geq(ack, ep->high_rxt))
-			ep->retrans_out = 0;
-		if (ep->cc.ca_state <= NS_TCP_CA_DISORDER) {
-			struct ns_tcp_cc_ack a = { .acked = acked_segs, .rtt_us = rtt,
-						   .in_flight = tcp_packets_in_flight(ep) + acked_segs,
-						   .now_us = now_us(ep), .snd_una = ep->snd_una, .snd_nxt = ep->snd_nxt,
-						   .srtt_us = ns_tcp_rtt_srtt(&ep->rtt) };
-			ns_tcp_cc_on_ack(&ep->cc, &a);
-		}
 		ep->dupacks = 0;
 		if (ep->snd_una == ep->snd_nxt)
 			ep->retrans_stamp = 0;
@@ -711,9 +639,10 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 		dupack = true;
 		ep->dupacks++;
 	}
-	tcp_recovery_ack(ep, prior_una, dupack, &u, acked_segs);
+	tcp_loss_ack(ep, seg, prior_una, dupack, rtt);
 	if (ns_seq_gt(ack, prior_una)) {
-		tcp_rearm_rto(ep);
+		if (ep->rtx_kind != TCP_RTX_REO || !ep->t_rtx)   /* a RACK timer stays (Linux FLAG_SET_XMIT_TIMER) */
+			tcp_rearm_rto(ep);
 		if (tcp_sndbuf_space(ep) >= (uint32_t)ep->sk->sndbuf / 3 || ep->sndq.truesize == 0) {
 			tcp_sndbuf_expand(ep);
 			wake(ep);

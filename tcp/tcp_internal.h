@@ -170,12 +170,18 @@ struct tcp_sndq {
 	uint32_t truesize;
 };
 
-/* One transmitted segment (RACK, Karn's rule, tcp_info). */
+/* One transmitted MSS (RACK, Karn's rule, tcp_info): the retransmission
+ * queue's unit, like a Linux skb of pcount 1.  A GSO burst pushes one record
+ * per MSS (same xmit time); loss, SACK and retransmission act per record. */
 struct tcp_txrec {
 	uint32_t seq, end;
-	uint64_t xmit_us;
-	uint8_t flags;                  /* NS_RACK_SEG_* */
+	uint64_t xmit_us;               /* last (re)transmission */
+	uint8_t flags;                  /* NS_RACK_SEG_* and TCP_TXR_* */
 };
+/* NS_RACK_SEG_RETRANS (0x01) = Linux TCPCB_EVER_RETRANS, _SACKED (0x02) =
+ * TCPCB_SACKED_ACKED, _LOST (0x04) = TCPCB_LOST; then: */
+#define TCP_TXR_RTX 0x08                /* a retransmission is in flight (TCPCB_SACKED_RETRANS) */
+#define TCP_TXR_PSH 0x10                /* the original transmission carried PSH */
 
 /* ---- listener state ---------------------------------------------------------- */
 struct tcp_listen {
@@ -275,6 +281,18 @@ struct tcp_ep {
 	uint32_t delivered;
 	uint32_t snd_sml;               /* end of the last small segment sent (Minshall Nagle) */
 	uint32_t reordering;
+	/* per-MSS loss accounting and undo (rtx; tcp_loss.c, Linux names) */
+	uint32_t sacked_out;            /* SACKed records (Reno: duplicate ACKs) */
+	uint32_t high_seq;              /* snd_nxt when Recovery/Loss/CWR began */
+	uint32_t highest_sack;          /* end of the highest SACKed record (tcp_highest_sack_seq) */
+	uint32_t undo_marker;           /* snd_una when a reduction began; valid when undo_on */
+	int32_t undo_retrans;           /* retransmissions not yet shown spurious (-1: none yet) */
+	uint32_t undo_tsval;            /* TSval of the first retransmission of the episode */
+	uint32_t dsack_dups;            /* D-SACKed segments (tcpi_dsack_dups) */
+	uint32_t reord_seen;            /* reordering events (tcpi_reord_seen) */
+	bool undo_on, undo_ts_valid;
+	bool frto_on;                   /* F-RTO (RFC 5682) running after an RTO */
+	bool is_sack_reneg;
 
 	/* ACK and window management */
 	uint8_t quickack;               /* ACKs left to send immediately */
@@ -330,6 +348,9 @@ struct tcp_ep {
 	uint64_t synack_stamp;          /* us: when our SYN / SYN-ACK was first sent (RTT without TS) */
 	bool notify_parent;             /* set on input: queue on parent after unlocking */
 	struct tcp_listen *lst;         /* listener state when LISTEN */
+
+	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
+	struct tcp_xf *xf;
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
@@ -385,8 +406,13 @@ void tcp_send_fin(struct tcp_ep *ep);
 void tcp_send_probe(struct tcp_ep *ep, bool keepalive);
 /* Sends what cwnd, the peer's window, Nagle/cork allow; push forces the last small segment. */
 void tcp_push(struct tcp_ep *ep, bool force_small);
-/* Retransmits the segment starting at seq (at most one MSS); returns bytes sent or <0. */
+/* Retransmits the record holding seq; returns records sent (0 none) or <0. */
 int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len);
+/* ---- tcp_loss.c (rtx) ---- */
+/* Loss recovery part of an acceptable ACK (after snd_una / the send queue moved). */
+void tcp_loss_ack(struct tcp_ep *ep, const struct tcp_seg *seg, uint32_t prior_una, bool dupack, int64_t rtt_us);
+void tcp_enter_loss(struct tcp_ep *ep);
+void tcp_rto_retransmit(struct tcp_ep *ep);
 /* Reply RST to a segment that has no endpoint (RFC 9293 3.10.7.1). */
 void tcp_send_reset_reply(struct ns_stack *stk, const struct tcp_seg *seg);
 /* Appends user bytes to the send queue; returns bytes taken (may be short) or -errno. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 #include "tcp_internal.h"
+#include "tcp_zc.h"
 
 /* ---- MSS ------------------------------------------------------------------------ */
 
@@ -213,6 +214,8 @@ ssize_t tcp_sndq_append(struct tcp_ep *ep, const struct msghdr *m, size_t skip, 
 void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 {
 	struct ns_pkt *c;
+	if (ep->xf)
+		tcp_xf_on_ack(ep, ack);     /* zerocopy completions, ACK timestamps */
 	while ((c = ep->sndq.head) != NULL) {
 		if (ns_seq_leq(chunk_end(c), ack)) {
 			ep->sndq.bytes -= ns_pkt_len(c);
@@ -236,6 +239,8 @@ void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 void tcp_sndq_purge(struct tcp_ep *ep)
 {
 	struct ns_pkt *c = ep->sndq.head;
+	if (ep->xf)
+		tcp_xf_purge(ep);
 	while (c) {
 		struct ns_pkt *n = c->next;
 		sndq_charge(ep, c, -1);
@@ -273,25 +278,41 @@ static struct tcp_txrec *txr_at(struct tcp_ep *ep, uint32_t i)
 	return &ep->txr[(ep->txr_head + i) & (ep->txr_cap - 1)];
 }
 
-static void txr_push(struct tcp_ep *ep, uint32_t seq, uint32_t end, uint64_t now_us)
+/* Room for n more records; false when the ring cannot grow (send nothing then). */
+static bool txr_reserve(struct tcp_ep *ep, uint32_t n)
 {
-	if (ep->txr_n == ep->txr_cap) {
-		uint32_t ncap = ep->txr_cap ? ep->txr_cap * 2 : 64;
-		struct tcp_txrec *n = malloc(ncap * sizeof(*n));
-		if (!n)
-			return;   /* RACK loses precision; RTO still recovers */
-		for (uint32_t i = 0; i < ep->txr_n; i++)
-			n[i] = *txr_at(ep, i);
-		free(ep->txr);
-		ep->txr = n;
-		ep->txr_cap = ncap;
-		ep->txr_head = 0;
-	}
-	struct tcp_txrec *r = txr_at(ep, ep->txr_n++);
-	r->seq = seq;
-	r->end = end;
-	r->xmit_us = now_us;
-	r->flags = 0;
+	if (ep->txr_n + n <= ep->txr_cap)
+		return true;
+	uint32_t ncap = ep->txr_cap ? ep->txr_cap : 64;
+	while (ncap < ep->txr_n + n)
+		ncap *= 2;
+	struct tcp_txrec *nr = malloc(ncap * sizeof(*nr));
+	if (!nr)
+		return false;
+	for (uint32_t i = 0; i < ep->txr_n; i++)
+		nr[i] = *txr_at(ep, i);
+	free(ep->txr);
+	ep->txr = nr;
+	ep->txr_cap = ncap;
+	ep->txr_head = 0;
+	return true;
+}
+
+/* One record per MSS of [seq, end) (end may include the FIN); the last one carries psh. */
+static void txr_push_burst(struct tcp_ep *ep, uint32_t seq, uint32_t end, uint32_t mss, bool psh, uint64_t now)
+{
+	do {
+		uint32_t e = ns_seq_diff(seq, end) > mss ? seq + mss : end;
+		/* a FIN alone after a full MSS joins the last piece (Linux: one skb) */
+		if (ns_seq_diff(e, end) == 1 && ep->fin_sent && end == ep->fin_seq + 1)
+			e = end;
+		struct tcp_txrec *r = txr_at(ep, ep->txr_n++);
+		r->seq = seq;
+		r->end = e;
+		r->xmit_us = now;
+		r->flags = (psh && e == end) ? TCP_TXR_PSH : 0;
+		seq = e;
+	} while (ns_seq_lt(seq, end));
 }
 
 /* Index of the record containing seq, or -1. */
@@ -418,7 +439,7 @@ static void ack_sent(struct tcp_ep *ep)
  * Sends [seq, seq+len) from the send queue (len may be > MSS only for TSO),
  * with FIN when it ends at fin_seq.  Returns 0 or -errno.
  */
-static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
+static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx, bool psh)
 {
 	uint32_t mss = tcp_current_mss(ep);
 	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(ep->stk), NS_PKT_TX_HEADROOM, len);
@@ -427,9 +448,9 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	if (len)
 		sndq_copy(ep, seq, ns_pkt_data(pkt), len);
 	uint8_t flags = TCPF_ACK;
-	/* PSH on the segment carrying the last byte written so far (Linux marks the
-	 * tail of each write; a split or retransmitted front part has none) */
-	if (len && seq + len == (ep->fin_queued ? ep->fin_seq : ep->write_seq))
+	/* PSH: new data carrying the last byte written so far (Linux marks the
+	 * tail of each write); a retransmission only where the original had it */
+	if (psh && len)
 		flags |= TCPF_PSH;
 	if (ep->fin_queued && seq + len == ep->fin_seq) {
 		flags |= TCPF_FIN;
@@ -467,18 +488,21 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx)
 	}
 	if (flags & TCPF_FIN)
 		ep->fin_sent = true;
+	if (len && ep->xf)
+		tcp_xf_on_xmit(ep, seq, len);   /* SCHED / SND timestamps */
 	(void)err;   /* a local send failure is like a loss: the RTO recovers */
 	return 0;
 }
 
-static void tcp_event_new_data_sent(struct tcp_ep *ep, uint32_t seq, uint32_t end)
+static void tcp_event_new_data_sent(struct tcp_ep *ep, uint32_t seq, uint32_t end, bool psh)
 {
 	uint64_t t = now_us(ep);
 	bool was_idle = ep->snd_una == ep->snd_nxt;
-	txr_push(ep, seq, end, t);
+	txr_push_burst(ep, seq, end, tcp_current_mss(ep), psh, t);
 	ep->snd_nxt = end;
 	ns_sack_sb_sent(&ep->sb, end);
-	if (was_idle || ep->rtx_kind != TCP_RTX_RTO || !ep->t_rtx)
+	/* Linux: only when idle before or a loss probe was pending (a RACK timer stays) */
+	if (was_idle || ep->rtx_kind == TCP_RTX_TLP || ep->rtx_kind == TCP_RTX_PROBE0 || !ep->t_rtx)
 		tcp_rearm_rto(ep);
 	ep->lsndtime = ns__now(ep->stk);
 }
@@ -488,20 +512,13 @@ bool tcp_may_send_now(struct tcp_ep *ep)
 	return ep->sndq.bytes > 0 && ns_seq_lt(ep->snd_nxt, ep->write_seq);
 }
 
+/* Linux tcp_packets_in_flight(): packets_out - (sacked_out + lost_out) + retrans_out,
+ * every record one packet (RFC 6675 pipe counted in segments). */
 static uint32_t packets_in_flight(struct tcp_ep *ep)
 {
-	uint32_t mss = tcp_current_mss(ep);
-	uint32_t out = ep->snd_nxt - ep->snd_una;
-	uint32_t sacked = ep->sb.sacked_bytes;
-	uint32_t pipe = out > sacked ? out - sacked : 0;
-	if (ep->cc.ca_state >= NS_TCP_CA_RECOVERY && ep->sack_ok)
-		pipe = ns_sack_sb_pipe(&ep->sb);
-	uint32_t segs = (pipe + mss - 1) / mss;
-	/* small segments count as segments, as Linux's packets_out does */
-	uint32_t recs = ep->txr_n > sacked / mss ? ep->txr_n - sacked / mss : 0;
-	if (ep->cc.ca_state < NS_TCP_CA_RECOVERY && recs > segs)
-		segs = recs;
-	return segs;
+	uint32_t left = ep->sacked_out + ep->lost_out;
+	uint32_t out = ep->txr_n > left ? ep->txr_n - left : 0;
+	return out + ep->retrans_out;
 }
 
 uint32_t tcp_packets_in_flight(struct tcp_ep *ep) { return packets_in_flight(ep); }
@@ -534,6 +551,12 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 	bool tso = true;
 	while (ns_seq_lt(ep->snd_nxt, data_end) || (ep->fin_queued && !ep->fin_sent && ep->snd_nxt == ep->fin_seq)) {
 		uint32_t avail = data_end - ep->snd_nxt;
+		bool at_mark = false;       /* ends at an skb end (MSG_EOR, zerocopy): not the tail */
+		if (ep->xf && avail) {
+			uint32_t lim = tcp_xf_seg_limit(ep, ep->snd_nxt, avail);
+			at_mark = lim < avail;
+			avail = lim;
+		}
 		uint32_t in_flight = packets_in_flight(ep);
 		if (in_flight >= ep->cc.cwnd) {
 			cwnd_limited = true;
@@ -552,7 +575,7 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 				len = (wnd_left / mss) * mss;
 			/* a short tail that Nagle would hold goes later (Linux tcp_mss_split_point) */
 			if (len > mss && len % mss &&
-			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small))
+			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small || at_mark))
 				len -= len % mss;
 		}
 		/* sender SWS avoidance: the first MSS must fit the window (Linux tcp_snd_wnd_test) */
@@ -560,16 +583,20 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 			if (len != 0)
 				break;
 		}
-		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small))
+		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small || at_mark))
 			break;
 		uint32_t seq = ep->snd_nxt;
 		uint32_t end = seq + len;
-		tcp_transmit(ep, seq, len, false);
+		if (!txr_reserve(ep, len / mss + 2))
+			break;   /* no memory for the records: the ACK clock or the RTO retries */
+		/* PSH also at an skb end: MSG_EOR write, full zerocopy skb (tcp_mark_push) */
+		bool psh = len && (end == data_end || (ep->xf && tcp_xf_is_mark(ep, end, false)));
+		tcp_transmit(ep, seq, len, false, psh);
 		if (ep->fin_queued && end == ep->fin_seq && ep->fin_sent)
 			end++;   /* FIN occupies one sequence number */
 		if (len < mss)
 			ep->snd_sml = seq + len;
-		tcp_event_new_data_sent(ep, seq, end);
+		tcp_event_new_data_sent(ep, seq, end, psh);
 		sent_segs += len > mss ? (len + mss - 1) / mss : 1;
 		if (end == data_end + 1 || (!len && ep->fin_sent))
 			break;
@@ -593,48 +620,76 @@ void tcp_push(struct tcp_ep *ep, bool force_small)
 	tcp_write_xmit(ep, force_small);
 }
 
-int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
+/*
+ * Retransmits records [i, i + n) of the queue as one frame (a GSO frame when
+ * n > 1; the records must be consecutive).  PSH only when the last record's
+ * original carried it (Linux keeps PSH on the tail piece of a write).  tlp:
+ * a loss probe (Linux __tcp_retransmit_skb without SACKED_RETRANS: not in
+ * retrans_out).  Returns records sent, 0 if nothing to send, or -errno.
+ */
+int tcp_retransmit_recs(struct tcp_ep *ep, uint32_t i, uint32_t n, bool tlp)
 {
-	uint32_t mss = tcp_current_mss(ep);
-	uint32_t data_end = ep->fin_queued ? ep->fin_seq : ep->write_seq;
-	if (ns_seq_lt(seq, ep->snd_una))
-		seq = ep->snd_una;
-	if (ns_seq_geq(seq, ep->snd_nxt))
+	if (!n || i + n > ep->txr_n)
 		return 0;
-	uint32_t len = 0;
-	if (ns_seq_lt(seq, data_end)) {
-		len = data_end - seq;
-		uint32_t lim = ep->snd_nxt - seq;
-		if (ep->fin_sent && ep->snd_nxt == ep->fin_seq + 1)
-			lim--;
-		if (len > lim)
-			len = lim;
-		if (len > mss)
-			len = mss;
-		if (max_len && len > max_len)
-			len = max_len;
-	}
-	/* the peer's window: retransmit at most what fits (Linux tcp_retransmit_skb) */
+	struct tcp_txrec *first = txr_at(ep, i), *last = txr_at(ep, i + n - 1);
+	uint32_t seq = ns_seq_max(first->seq, ep->snd_una);
+	uint32_t end = last->end;
+	if (!ns_seq_lt(seq, end))
+		return 0;
+	bool fin = ep->fin_sent && end == ep->fin_seq + 1;
+	uint32_t len = end - seq - (fin ? 1 : 0);
+	/* the peer's window: only what fits, except the head (Linux tcp_retransmit_skb) */
 	uint32_t wnd_end = ep->snd_una + ep->snd_wnd;
-	if (len && ns_seq_geq(seq, wnd_end) && seq != ep->snd_una)
+	if (len && seq != ep->snd_una && ns_seq_gt(end - (fin ? 1 : 0), wnd_end))
 		return -NS_EAGAIN;
-	int err = tcp_transmit(ep, seq, len, true);
+	int err = tcp_transmit(ep, seq, len, true, (last->flags & TCP_TXR_PSH) != 0);
 	if (err < 0)
 		return err;
-	uint32_t end = seq + len + ((ep->fin_sent && seq + len == ep->fin_seq) ? 1 : 0);
-	int i = tcp_txr_find(ep, seq);
-	if (i >= 0) {
-		struct tcp_txrec *r = txr_at(ep, (uint32_t)i);
-		r->xmit_us = now_us(ep);
+	uint64_t t = now_us(ep);
+	for (uint32_t k = 0; k < n; k++) {
+		struct tcp_txrec *r = txr_at(ep, i + k);
+		r->xmit_us = t;
 		r->flags |= NS_RACK_SEG_RETRANS;
+		if (!tlp && !(r->flags & TCP_TXR_RTX)) {
+			r->flags |= TCP_TXR_RTX;
+			ep->retrans_out++;
+		}
 	}
+	uint32_t mss = tcp_current_mss(ep);
+	uint32_t segs = len > mss ? (len + mss - 1) / mss : 1;
+	ep->total_retrans += segs;
+	NS_STAT_ADD(ep->stk, TcpRetransSegs, segs);
 	ns_sack_sb_retransmitted(&ep->sb, seq, end);
-	ep->total_retrans++;
-	ep->retrans_out++;
-	NS_STAT_INC(ep->stk, TcpRetransSegs);
+	if (ns_seq_gt(end, ep->high_rxt))
+		ep->high_rxt = end;
 	if (!ep->retrans_stamp)
 		ep->retrans_stamp = ns__now(ep->stk);
-	return (int)(end - seq);
+	if (tlp)
+		return (int)n;
+	/* undo bookkeeping (Linux tcp_retransmit_skb: retrans_stamp, undo_retrans;
+	 * a loss probe, __tcp_retransmit_skb, touches neither) */
+	if (!ep->undo_ts_valid) {
+		ep->undo_tsval = tcp_ts_now(ep);
+		ep->undo_ts_valid = true;
+	}
+	if (ep->undo_on) {
+		if (ep->undo_retrans < 0)
+			ep->undo_retrans = 0;
+		ep->undo_retrans += (int32_t)n;
+	}
+	return (int)n;
+}
+
+/* Retransmits the record holding seq (PMTU shrink, Reno partial ACK). */
+int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
+{
+	(void)max_len;
+	if (ns_seq_lt(seq, ep->snd_una))
+		seq = ep->snd_una;
+	int i = tcp_txr_find(ep, seq);
+	if (i < 0)
+		return 0;
+	return tcp_retransmit_recs(ep, (uint32_t)i, 1, false);
 }
 
 /* ---- control segments ------------------------------------------------------------------------ */
@@ -771,11 +826,16 @@ int tcp_write_wakeup(struct tcp_ep *ep)
 		uint32_t mss = tcp_current_mss(ep);
 		uint32_t len = NS_MIN(NS_MIN(data_end - ep->snd_nxt, wnd_end - ep->snd_nxt), mss);
 		uint32_t seq = ep->snd_nxt;
-		tcp_transmit(ep, seq, len, false);
+		if (ep->xf)
+			len = tcp_xf_seg_limit(ep, seq, len);   /* MSG_EOR / zerocopy skb ends */
+		if (!txr_reserve(ep, len / mss + 2))
+			return 0;
+		bool psh = seq + len == data_end || (ep->xf && tcp_xf_is_mark(ep, seq + len, false));
+		tcp_transmit(ep, seq, len, false, psh);
 		uint32_t end = seq + len;
 		if (ep->fin_sent && end == ep->fin_seq)
 			end++;
-		tcp_event_new_data_sent(ep, seq, end);
+		tcp_event_new_data_sent(ep, seq, end, psh);
 		return 1;
 	}
 	tcp_send_probe(ep, false);

@@ -250,7 +250,7 @@ static void retransmit_timer(struct tcp_ep *ep)
 	tcp_enter_loss(ep);
 	ep->retransmits++;
 	ns_tcp_rtt_backoff(&ep->rtt);
-	tcp_xmit_recovery(ep);
+	tcp_rto_retransmit(ep);   /* the head only; ACKs clock out the rest (F-RTO) */
 	ep->t_rtx = now_ns(ep) + tcp_rto_ns(ep);
 	ep->rtx_kind = TCP_RTX_RTO;
 }

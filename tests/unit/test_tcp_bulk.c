@@ -108,10 +108,22 @@ static void run_transfer(const struct ns_test_pair_opts *po, uint64_t total, uin
 			(unsigned long long)total);
 		fail();
 	}
+	if (po && po->impair) {
+		/* loss recovery quality, printed (not asserted: it depends on the seed) */
+		uint64_t rto = 0, rtx = 0, segs = 0;
+		ns_stat_get(p.a.stk, "TcpExtTCPTimeouts", &rto);
+		ns_stat_get(p.a.stk, "TcpRetransSegs", &rtx);
+		ns_stat_get(p.a.stk, "TcpOutSegs", &segs);
+		fprintf(stderr, "  impaired %llu MiB: %llu RTOs, %llu of %llu segments retransmitted, %.1f s virtual\n",
+			(unsigned long long)(total >> 20), (unsigned long long)rto, (unsigned long long)rtx,
+			(unsigned long long)segs, (double)(ns_stack_now(p.a.stk) - NS_TEST_T0) / 1e9);
+	}
 	if (getenv("NS_TEST_VERBOSE")) {
 		static const char *names[] = { "TcpOutSegs", "TcpRetransSegs", "TcpExtTCPTimeouts",
 			"TcpExtTCPSackRecovery", "TcpExtTCPFastRetrans", "TcpExtTCPLossProbes",
-			"TcpExtTCPDSACKRecv", "TcpExtTCPSACKReneging", "TcpInErrs", "TcpExtTCPLossProbeRecovery" };
+			"TcpExtTCPDSACKRecv", "TcpExtTCPSACKReneging", "TcpInErrs", "TcpExtTCPLossProbeRecovery",
+			"TcpExtTCPLostRetransmit", "TcpExtTCPFullUndo", "TcpExtTCPPartialUndo", "TcpExtTCPDSACKUndo",
+			"TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs", "TcpExtTCPSACKReorder" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			uint64_t v = 0;
 			ns_stat_get(p.a.stk, names[i], &v);
