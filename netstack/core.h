@@ -14,6 +14,20 @@
 #include <string.h>
 #include <pthread.h>
 
+/* liburcu's inline read-side fast paths (no library call per
+ * rcu_read_lock/unlock: the receive path enters ~20 read sections a packet).
+ * Not in sanitizer builds: the library allocates its reader records with
+ * less than the 128-byte alignment their type declares, which UBSan reports
+ * once the access is compiled into our code. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define NS_NO_URCU_INLINE 1
+#endif
+#endif
+#if !defined(_LGPL_SOURCE) && !defined(__SANITIZE_ADDRESS__) && !defined(NS_PKT_DEBUG) && \
+	!defined(NS_NO_URCU_INLINE)
+#define _LGPL_SOURCE
+#endif
 #include <urcu-bp.h>
 #include <urcu/rculfhash.h>
 #include <urcu/ref.h>
@@ -200,6 +214,9 @@ struct ns_route_result {
 /* Longest-prefix match; oif > 0 restricts to that NIC.  -ENETUNREACH if none. */
 int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
 		     struct ns_route_result *r);
+/* The same without choosing r->src (left zero): for senders that have one. */
+int ns__route_lookup_nosrc(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+			   struct ns_route_result *r);
 
 /* ---- flow demux tables (netstack/demux.c) --------------------------------- */
 

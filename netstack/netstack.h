@@ -195,13 +195,15 @@ int ns_poll_mask(struct ns_stack *stk, int fd);
  * Waiters: fn(ctx, events) is called, from whatever thread changed the
  * socket, when any event in mask becomes ready.  It must not call back into
  * the socket (queue work instead).  Returns a waiter id (> 0) or -errno.
+ * NS_POLLERR and NS_POLLHUP are reported whatever mask says (as by poll/epoll).
  */
 typedef void (*ns_waiter_fn)(void *ctx, int events);
 int ns_waiter_add(struct ns_stack *stk, int fd, int mask, ns_waiter_fn fn, void *ctx);
 int ns_waiter_del(struct ns_stack *stk, int fd, int id);
 /*
  * An OS file descriptor that becomes readable while the socket has any of
- * the events in mask, for the caller's own epoll set.  Level-triggered; owned
+ * the events in mask (or NS_POLLERR/NS_POLLHUP, always reported like epoll
+ * does), for the caller's own epoll set.  Level-triggered; owned
  * by the socket (closed by ns_close).  eventfd on Linux, a pipe elsewhere.
  */
 int ns_socket_eventfd(struct ns_stack *stk, int fd, int mask);
