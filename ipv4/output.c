@@ -364,7 +364,10 @@ static int route(struct ns_stack *stk, const struct ns_ip_tx *tx, struct out_ctx
 		return NS_IPV4_MAX_LEN;
 	}
 	struct ns_route_result r;
-	if (ns__route_lookup(stk, &d, tx->oif, &r) < 0)
+	/* a sender with a source (TCP, bound sockets) needs no source selection */
+	int err = c->src ? ns__route_lookup_nosrc(stk, &d, tx->oif, &r) :
+			   ns__route_lookup(stk, &d, tx->oif, &r);
+	if (err < 0)
 		return -NS_ENETUNREACH;
 	c->nic = r.nic;
 	c->nexthop = ns_addr_v4_u32(&r.nexthop);

@@ -14,6 +14,20 @@
 #include <string.h>
 #include <pthread.h>
 
+/* liburcu's inline read-side fast paths (no library call per
+ * rcu_read_lock/unlock: the receive path enters ~20 read sections a packet).
+ * Not in sanitizer builds: the library allocates its reader records with
+ * less than the 128-byte alignment their type declares, which UBSan reports
+ * once the access is compiled into our code. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define NS_NO_URCU_INLINE 1
+#endif
+#endif
+#if !defined(_LGPL_SOURCE) && !defined(__SANITIZE_ADDRESS__) && !defined(NS_PKT_DEBUG) && \
+	!defined(NS_NO_URCU_INLINE)
+#define _LGPL_SOURCE
+#endif
 #include <urcu-bp.h>
 #include <urcu/rculfhash.h>
 #include <urcu/ref.h>
@@ -131,6 +145,11 @@ bool ns__timer_pending(struct ns_stack *stk, const struct ns_timer *t);
 /* Runs due timers; returns how many ran.  *next gets the next deadline. */
 int ns__timers_run(struct ns_stack *stk, uint64_t *next);
 size_t ns__timers_pending_count(struct ns_stack *stk);
+/* Heap operation counts since the stack was created (for benchmarks). */
+struct ns_timer_stats {
+	uint64_t insert, move, cancel, fire, pending;
+};
+void ns__timers_stats(struct ns_stack *stk, struct ns_timer_stats *out);
 
 /* ---- NICs and interface addresses --------------------------------------- */
 
@@ -195,6 +214,9 @@ struct ns_route_result {
 /* Longest-prefix match; oif > 0 restricts to that NIC.  -ENETUNREACH if none. */
 int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
 		     struct ns_route_result *r);
+/* The same without choosing r->src (left zero): for senders that have one. */
+int ns__route_lookup_nosrc(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+			   struct ns_route_result *r);
 
 /* ---- flow demux tables (netstack/demux.c) --------------------------------- */
 
@@ -233,6 +255,9 @@ struct ns_timer_heap {
 	struct ns_timer *running;       /* callback in progress */
 	pthread_t runner;
 	bool has_runner;
+	/* operation counts (under mu), for benchmarks: inserts, moves of a
+	 * pending timer, removals by cancel, callbacks run */
+	uint64_t n_insert, n_move, n_cancel, n_fire;
 };
 
 struct ns_ipv4;

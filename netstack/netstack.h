@@ -144,8 +144,11 @@ int ns_route_del(struct ns_stack *stk, const struct ns_addr *dst, int plen);
 /* Per-stack settings under Linux's sysctl names ("net.ipv4.tcp_rmem" with
  * value "4096 131072 6291456", as `sysctl -w` takes it).  Supported:
  * net.ipv4.tcp_rmem and net.ipv4.tcp_wmem (min default max; they size new
- * TCP sockets' buffers and the window scale offered).  -ENOENT for an
- * unknown name, -EINVAL for a bad value.  get formats "MIN\tDEF\tMAX". */
+ * TCP sockets' buffers and the window scale offered); one number:
+ * net.ipv4.tcp_tw_reuse (0, 1, 2 = loopback only, the default),
+ * tcp_max_tw_buckets (262144), tcp_invalid_ratelimit (500 ms).  -ENOENT for
+ * an unknown name, -EINVAL for a bad value.  get formats "MIN\tDEF\tMAX"
+ * (or the one number). */
 int ns_sysctl_set(struct ns_stack *stk, const char *name, const char *value);
 int ns_sysctl_get(struct ns_stack *stk, const char *name, char *buf, size_t len);
 
@@ -192,13 +195,15 @@ int ns_poll_mask(struct ns_stack *stk, int fd);
  * Waiters: fn(ctx, events) is called, from whatever thread changed the
  * socket, when any event in mask becomes ready.  It must not call back into
  * the socket (queue work instead).  Returns a waiter id (> 0) or -errno.
+ * NS_POLLERR and NS_POLLHUP are reported whatever mask says (as by poll/epoll).
  */
 typedef void (*ns_waiter_fn)(void *ctx, int events);
 int ns_waiter_add(struct ns_stack *stk, int fd, int mask, ns_waiter_fn fn, void *ctx);
 int ns_waiter_del(struct ns_stack *stk, int fd, int id);
 /*
  * An OS file descriptor that becomes readable while the socket has any of
- * the events in mask, for the caller's own epoll set.  Level-triggered; owned
+ * the events in mask (or NS_POLLERR/NS_POLLHUP, always reported like epoll
+ * does), for the caller's own epoll set.  Level-triggered; owned
  * by the socket (closed by ns_close).  eventfd on Linux, a pipe elsewhere.
  */
 int ns_socket_eventfd(struct ns_stack *stk, int fd, int mask);

@@ -129,8 +129,8 @@ static bool is_v6_linklocal_or_mcast(const struct ns_addr *a)
 	       ((a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80) || a->b[0] == 0xff);
 }
 
-int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
-		     struct ns_route_result *r)
+static int lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+		  struct ns_route_result *r, bool want_src)
 {
 	int best_plen = -1;
 	struct ns_nic *best_nic = NULL;
@@ -186,7 +186,19 @@ int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
 	r->nic = best_nic;
 	r->nexthop = best_gw.family ? best_gw : *dst;
 	r->mtu = atomic_load(&best_nic->mtu);
-	if (ns__nic_src_select(best_nic, dst, &r->src) < 0)
+	if (!want_src || ns__nic_src_select(best_nic, dst, &r->src) < 0)
 		memset(&r->src, 0, sizeof(r->src));
 	return 0;
+}
+
+int ns__route_lookup(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+		     struct ns_route_result *r)
+{
+	return lookup(stk, dst, oif, r, true);
+}
+
+int ns__route_lookup_nosrc(struct ns_stack *stk, const struct ns_addr *dst, int oif,
+			   struct ns_route_result *r)
+{
+	return lookup(stk, dst, oif, r, false);
 }

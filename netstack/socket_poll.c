@@ -15,11 +15,14 @@ int ns__sock_mask_locked(struct ns_sock *sk)
 	return m;
 }
 
+/* poll(2) and epoll report these whatever was asked for */
+#define ALWAYS (NS_POLLERR | NS_POLLHUP)
+
 static void efd_update_locked(struct ns_sock *sk, int m)
 {
 	if (!sk->efd)
 		return;
-	bool want = (m & sk->efd_mask) != 0;
+	bool want = (m & (sk->efd_mask | ALWAYS)) != 0;
 	if (want && !sk->efd_set)
 		ns__wakeup_signal(sk->efd);
 	else if (!want && sk->efd_set)
@@ -42,8 +45,8 @@ void ns__sock_wake_locked(struct ns_sock *sk)
 	int m = ns__sock_mask_locked(sk);
 	sk->last_mask = m;
 	for (struct ns_waiter *w = sk->waiters; w; w = w->next)
-		if (m & w->mask)
-			w->fn(w->ctx, m & w->mask);
+		if (m & (w->mask | ALWAYS))
+			w->fn(w->ctx, m & (w->mask | ALWAYS));
 	efd_update_locked(sk, m);
 }
 

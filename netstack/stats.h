@@ -69,7 +69,9 @@
 	X(TcpExtTCPFastOpenActive) X(TcpExtTCPFastOpenActiveFail) X(TcpExtTCPFastOpenPassive) \
 	X(TcpExtTCPFastOpenPassiveFail) X(TcpExtTCPFastOpenListenOverflow) X(TcpExtTCPFastOpenCookieReqd) \
 	X(TcpExtTCPFastOpenPassiveAltKey) \
+	X(TcpExtTCPACKSkippedFinWait2) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtPAWSTimewait) \
 	X(TcpExtTCPDSACKUndo) \
+	X(TcpExtTCPDeferAcceptDrop) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
 	X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDiscards) \

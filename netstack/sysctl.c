@@ -6,6 +6,8 @@
  * net.ipv4.tcp_fastopen (decimal or 0x hex), net.ipv4.tcp_fastopen_key
  * ("xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]"), net.ipv4.tcp_ecn,
  * net.ipv4.tcp_timestamps (tcp/tcp_fastopen.c).
+ * Also ("MIN DEFAULT MAX" above);
+ * one number: net.ipv4.tcp_tw_reuse, tcp_max_tw_buckets, tcp_invalid_ratelimit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,24 @@
 
 int ns__tcp_sysctl(struct ns_stack *stk, const char *name, const uint32_t v[3], uint32_t out[3]);
 int tcp_fo_sysctl(struct ns_stack *stk, const char *leaf, const char *val, char *out, size_t outlen);
+int ns__tcp_sysctl_int(struct ns_stack *stk, const char *name, const long *v, long *out);
+
+/* One decimal integer (optional sign, blanks around), like proc_dointvec. */
+static int parse1(const char *s, long *v)
+{
+	char *end;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!((*s >= '0' && *s <= '9') || *s == '-'))
+		return -NS_EINVAL;
+	*v = strtol(s, &end, 10);
+	if (end == s || *v > INT32_MAX || *v < INT32_MIN)
+		return -NS_EINVAL;
+	s = end;
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	return *s ? -NS_EINVAL : 0;
+}
 
 static const char *leaf(const char *name)
 {
@@ -50,6 +70,12 @@ int ns_sysctl_set(struct ns_stack *stk, const char *name, const char *value)
 	int fr = tcp_fo_sysctl(stk, l, value, NULL, 0);
 	if (fr != -NS_ENOENT)
 		return fr;
+	long cur;
+	if (ns__tcp_sysctl_int(stk, l, NULL, &cur) == 0) {
+		long x;
+		int e = parse1(value, &x);
+		return e < 0 ? e : ns__tcp_sysctl_int(stk, l, &x, NULL);
+	}
 	uint32_t v[3];
 	int r = parse3(value, v);
 	if (r < 0)
@@ -65,6 +91,11 @@ int ns_sysctl_get(struct ns_stack *stk, const char *name, char *buf, size_t len)
 	int fr = tcp_fo_sysctl(stk, l, NULL, buf, len);
 	if (fr != -NS_ENOENT)
 		return fr;
+	long cur;
+	if (ns__tcp_sysctl_int(stk, l, NULL, &cur) == 0) {
+		int k = snprintf(buf, len, "%ld", cur);
+		return k < 0 || (size_t)k >= len ? -NS_ERANGE : 0;
+	}
 	uint32_t v[3];
 	int r = ns__tcp_sysctl(stk, l, NULL, v);
 	if (r < 0)

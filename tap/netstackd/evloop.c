@@ -99,11 +99,14 @@ void nsd_item_release(struct nsd_item *it)
 		it->free(it);
 }
 
-/* Pops up to max items; clears their queued flag.  Returns the count. */
-static int pop_batch(struct nsd_worker *w, struct nsd_item **batch, int max)
+/* Pops up to max items; clears their queued flag.  Returns the count.
+ * With none, marks the worker sleeping (under the same lock: a later
+ * queue writes the eventfd, so the coming epoll_wait cannot miss it). */
+static int pop_batch(struct nsd_worker *w, struct nsd_item **batch, int max, bool sleep)
 {
 	int n = 0;
 	pthread_mutex_lock(&w->mu);
+	w->sleeping = false;
 	while (n < max && w->head) {
 		struct nsd_item *it = w->head;
 		w->head = it->next;
@@ -113,18 +116,16 @@ static int pop_batch(struct nsd_worker *w, struct nsd_item **batch, int max)
 		it->next = NULL;
 		batch[n++] = it;
 	}
+	if (!n && sleep)
+		w->sleeping = true;
 	pthread_mutex_unlock(&w->mu);
 	return n;
 }
 
+/* Sleeps until queued or woken (pop_batch marked the worker sleeping). */
 static void sleep_once(struct nsd_worker *w, int timeout_ms)
 {
-	pthread_mutex_lock(&w->mu);
-	bool idle = !w->head && !atomic_load(w->stop);
-	if (idle)
-		w->sleeping = true;
-	pthread_mutex_unlock(&w->mu);
-	if (!idle)
+	if (atomic_load(w->stop))
 		return;
 	struct epoll_event ev[4];
 	int n = epoll_wait(w->epfd, ev, 4, timeout_ms);
@@ -133,9 +134,6 @@ static void sleep_once(struct nsd_worker *w, int timeout_ms)
 		ssize_t r = read(w->evfd, &v, sizeof(v));
 		(void)r;
 	}
-	pthread_mutex_lock(&w->mu);
-	w->sleeping = false;
-	pthread_mutex_unlock(&w->mu);
 }
 
 static void *worker_main(void *arg)
@@ -143,7 +141,7 @@ static void *worker_main(void *arg)
 	struct nsd_worker *w = arg;
 	struct nsd_item *batch[BATCH];
 	while (!atomic_load(w->stop)) {
-		int n = pop_batch(w, batch, BATCH);
+		int n = pop_batch(w, batch, BATCH, true);
 		w->now_ms = nsd_now_ms();
 		for (int i = 0; i < n; i++) {
 			struct nsd_item *it = batch[i];
@@ -207,7 +205,7 @@ void nsd_worker_join(struct nsd_worker *w)
 void nsd_worker_drain(struct nsd_worker *w)
 {
 	struct nsd_item *it;
-	while (pop_batch(w, &it, 1) == 1)
+	while (pop_batch(w, &it, 1, false) == 1)
 		if (it->dead)
 			it->free(it);
 }

@@ -321,7 +321,8 @@ static void adopt(struct nsd_services *s, const struct svc *v, int fd)
 	unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nw;
 	struct nsd_worker *w = &s->w[i];
 	struct svc_worker *sw = &s->sw[i];
-	struct nsd_conn *c = calloc(1, sizeof(*c));
+	/* only HTTP builds responses in the connection (hbuf) */
+	struct nsd_conn *c = calloc(1, sizeof(*c) + (v->step == nsd_http_step ? NSD_HBUF : 0));
 	if (!c) {
 		ns_close(s->stk, fd);
 		return;

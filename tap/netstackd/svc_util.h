@@ -49,7 +49,7 @@ struct nsd_conn {
 	size_t in_len;
 	bool close_after;               /* last response sent: half-close, then linger */
 	bool lingering;
-	uint8_t hbuf[NSD_HBUF];         /* response head (and small bodies) */
+	uint8_t hbuf[];                 /* HTTP only: NSD_HBUF bytes, the response head (and small bodies) */
 };
 
 #define NSD_REQ_BUF 16384

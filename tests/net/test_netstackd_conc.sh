@@ -4,8 +4,10 @@
 # echo connections (tests/net/tools/conc_echo.py: all open at once, each
 # sends its own random bytes and must get every byte back) while the daemon's
 # thread count (/proc/PID/status) stays small and does not grow with the
-# connections; then the same with --workers 1 and HTTP keep-alive requests
-# over 500 concurrent connections.
+# connections; echo backpressure (a client that does not read: netstackd
+# stops reading, its memory stays bounded, every byte comes back); then
+# --workers 1 with 500 echo connections and HTTP keep-alive requests over 500
+# concurrent connections.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
@@ -39,6 +41,11 @@ phase() {
 }
 
 phase evloop 2000 --log-level info
+# backpressure: a client that does not read stops the echo service reading
+in_ns timeout 90 python3 tests/net/tools/echo_backpressure.py $STK $NSD_PID >"$WORK/bp.txt" 2>&1
+echo "     backpressure: $(cat "$WORK/bp.txt") (stalled at bytes, RSS growth KiB)"
+check "evloop: echo stops reading while its replies cannot be sent; 64 MiB back in order" \
+	grep -q "^ok " "$WORK/bp.txt"
 check "evloop: one worker per CPU by default" grep -q "netstackd: $(nproc) worker thread" "$WORK/evloop.log"
 kill $NSD_PID; wait $NSD_PID
 check "evloop: exit status 0 after SIGTERM" [ $? = 0 ]
