@@ -754,14 +754,28 @@ static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 		do_option(r, st);
 		break;
 	case NSR_S_SHELL:
-		if (strstr(st->text, "defaults.sh") && !strchr(st->text, '\n')) {
+		if (strstr(st->text, "defaults.sh")) {
 			/* The script is not run; its buffer sizes are what the expected
 			 * windows depend on, so set them through ns_sysctl_set (the
-			 * other defaults.sh values are netstack's built-in defaults). */
+			 * other defaults.sh values are netstack's built-in defaults).
+			 * Further lines of the same block are reported, not run. */
 			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
 			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
-			nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
-					       "ns_sysctl_set, the rest are netstack's built-in defaults)");
+			const char *more = strchr(st->text, '\n');
+			while (more && (*more == '\n' || *more == ' ' || *more == '\t'))
+				more++;
+			if (more && *more) {
+				char why[300];
+				snprintf(why, sizeof(why), "defaults.sh: tcp_rmem/tcp_wmem set with ns_sysctl_set; "
+					 "not run: %.180s", more);
+				for (char *p = why; *p; p++)
+					if (*p == '\n')
+						*p = ' ';
+				nsr_r_skip_stmt(r, st, why);
+			} else {
+				nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
+						       "ns_sysctl_set, the rest are netstack's built-in defaults)");
+			}
 		}
 		else if (strstr(st->text, "sysctl_restore"))
 			nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
