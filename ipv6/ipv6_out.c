@@ -3,7 +3,8 @@
  * Owns: ns__ipv6_output (route, source selection, header, hop limit, flow
  * label), software checksum completion, source fragmentation to the path
  * MTU (RFC 8200 4.5; never below 1280), the next hop: local loop,
- * multicast MAC mapping (RFC 2464 7), neighbour discovery (nd_cache.c).
+ * multicast MAC mapping (RFC 2464 7) and the local copy of multicasts to
+ * joined groups (IPV6_MULTICAST_LOOP), neighbour discovery (nd_cache.c).
  */
 #include "ipv6_internal.h"
 
@@ -249,6 +250,19 @@ static struct ns_nic *local_nic(struct ns_stack *stk, const struct ns_ip_tx *tx)
 	return nic;
 }
 
+/* A multicast to a group the NIC has joined also goes to local sockets,
+ * unless IPV6_MULTICAST_LOOP is off (Linux ip6_finish_output2). */
+static void loop_mcast(struct ns_stack *stk, struct ns_nic *nic, struct ns_pkt *pkt)
+{
+	struct ns_pkt *c = ns_pkt_copy(pkt, NS_PKT_HEADROOM);
+	if (!c)
+		return;
+	c->csum = c->csum == NS_CSUM_PARTIAL ? NS_CSUM_UNNECESSARY : NS_CSUM_NONE;
+	c->gso_type = NS_GSO_NONE;
+	c->pkt_type = NS_PKT_MULTICAST;
+	ns__ipv6_local_enqueue(stk, nic, c);
+}
+
 int ns__ipv6_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_tx *tx)
 {
 	if (tx->dst.family != NS_AF_INET6) {
@@ -292,5 +306,7 @@ int ns__ipv6_output(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip
 		ns_pkt_unref(pkt);
 		return err;
 	}
+	if (mc && !tx->mc_noloop && ns__mld_is_member(r.nic, &tx->dst))
+		loop_mcast(stk, r.nic, pkt);
 	return ns__ipv6_xmit(r.nic, pkt, &r.nexthop, mtu, true);
 }

@@ -16,7 +16,18 @@ static uint64_t real_now(void *ctx)
 	return (uint64_t)ts.tv_sec * NS_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-struct ns_clock ns_clock_real(void) { return (struct ns_clock){ .now_ns = real_now, .ctx = NULL }; }
+static uint64_t real_realtime(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+struct ns_clock ns_clock_real(void)
+{
+	return (struct ns_clock){ .now_ns = real_now, .ctx = NULL, .realtime_ns = real_realtime };
+}
 
 uint64_t ns__real_now(void) { return real_now(NULL); }
 

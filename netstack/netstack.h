@@ -39,6 +39,9 @@ struct ns_stack;
 struct ns_clock {
 	uint64_t (*now_ns)(void *ctx);   /* monotonic nanoseconds */
 	void *ctx;
+	/* optional: CLOCK_REALTIME nanoseconds for socket timestamps
+	 * (SO_TIMESTAMP*, SO_TIMESTAMPING); NULL: now_ns */
+	uint64_t (*realtime_ns)(void *ctx);
 };
 
 struct ns_rng {

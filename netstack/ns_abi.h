@@ -8,6 +8,8 @@
 #ifndef NS_ABI_H
 #define NS_ABI_H
 
+#include <stdint.h>
+
 /* errno */
 #define NS_EPERM 1
 #define NS_ENOENT 2
@@ -159,6 +161,58 @@
 #define NS_TCP_QUICKACK 12
 #define NS_TCP_CONGESTION 13
 #define NS_TCP_USER_TIMEOUT 18
+
+/* error queue, zerocopy and timestamping (netstack/errqueue.c) */
+#define NS_ENOMSG 42
+#define NS_MSG_ZEROCOPY 0x4000000
+#define NS_SO_TIMESTAMP 29              /* SO_TIMESTAMP_OLD; SCM_TIMESTAMP */
+#define NS_SO_TIMESTAMPNS 35            /* SO_TIMESTAMPNS_OLD; SCM_TIMESTAMPNS */
+#define NS_SO_TIMESTAMPING 37           /* SO_TIMESTAMPING_OLD; SCM_TIMESTAMPING */
+#define NS_SCM_TIMESTAMPING_OPT_STATS 54
+#define NS_SO_ZEROCOPY 60
+#define NS_SO_TIMESTAMP_NEW 63
+#define NS_SO_TIMESTAMPNS_NEW 64
+#define NS_SO_TIMESTAMPING_NEW 65
+#define NS_IPV6_RECVERR 25
+#define NS_SO_EE_ORIGIN_NONE 0
+#define NS_SO_EE_ORIGIN_LOCAL 1
+#define NS_SO_EE_ORIGIN_ICMP 2
+#define NS_SO_EE_ORIGIN_ICMP6 3
+#define NS_SO_EE_ORIGIN_TIMESTAMPING 4
+#define NS_SO_EE_ORIGIN_ZEROCOPY 5
+#define NS_SO_EE_CODE_ZEROCOPY_COPIED 1
+#define NS_SCM_TSTAMP_SND 0
+#define NS_SCM_TSTAMP_SCHED 1
+#define NS_SCM_TSTAMP_ACK 2
+#define NS_SOF_TIMESTAMPING_TX_HARDWARE (1u << 0)
+#define NS_SOF_TIMESTAMPING_TX_SOFTWARE (1u << 1)
+#define NS_SOF_TIMESTAMPING_RX_HARDWARE (1u << 2)
+#define NS_SOF_TIMESTAMPING_RX_SOFTWARE (1u << 3)
+#define NS_SOF_TIMESTAMPING_SOFTWARE (1u << 4)
+#define NS_SOF_TIMESTAMPING_SYS_HARDWARE (1u << 5)
+#define NS_SOF_TIMESTAMPING_RAW_HARDWARE (1u << 6)
+#define NS_SOF_TIMESTAMPING_OPT_ID (1u << 7)
+#define NS_SOF_TIMESTAMPING_TX_SCHED (1u << 8)
+#define NS_SOF_TIMESTAMPING_TX_ACK (1u << 9)
+#define NS_SOF_TIMESTAMPING_OPT_CMSG (1u << 10)
+#define NS_SOF_TIMESTAMPING_OPT_TSONLY (1u << 11)
+#define NS_SOF_TIMESTAMPING_OPT_STATS (1u << 12)
+#define NS_SOF_TIMESTAMPING_OPT_PKTINFO (1u << 13)
+#define NS_SOF_TIMESTAMPING_OPT_TX_SWHW (1u << 14)
+#define NS_SOF_TIMESTAMPING_BIND_PHC (1u << 15)
+#define NS_SOF_TIMESTAMPING_OPT_ID_TCP (1u << 16)
+#define NS_SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
+#define NS_SOF_TIMESTAMPING_MASK ((1u << 18) - 1)
+#define NS_SOF_TIMESTAMPING_TX_RECORD_MASK \
+	(NS_SOF_TIMESTAMPING_TX_HARDWARE | NS_SOF_TIMESTAMPING_TX_SOFTWARE | \
+	 NS_SOF_TIMESTAMPING_TX_SCHED | NS_SOF_TIMESTAMPING_TX_ACK)
+
+/* Linux struct sock_extended_err (the IP_RECVERR / IPV6_RECVERR cmsg starts with it). */
+struct ns_sock_extended_err {
+	uint32_t ee_errno;
+	uint8_t ee_origin, ee_type, ee_code, ee_pad;
+	uint32_t ee_info, ee_data;
+};
 
 /* poll bits */
 #define NS_POLLIN 0x001

@@ -93,6 +93,16 @@ struct ns_sock {
 	/* memory accounting: bytes of packets queued on this socket */
 	uint32_t rmem, wmem;
 
+	/* error queue (MSG_ERRQUEUE), SO_ZEROCOPY, timestamping: netstack/errqueue.c */
+	struct ns_errq_ent *eq_head, *eq_tail;
+	uint32_t eq_len;
+	uint32_t omem;                  /* option memory (zerocopy notifications), Linux sk_omem_alloc */
+	uint32_t zckey;                 /* next MSG_ZEROCOPY notification id */
+	uint32_t tsflags;               /* SO_TIMESTAMPING flags (NS_SOF_TIMESTAMPING_*) */
+	uint32_t tskey;                 /* SOF_TIMESTAMPING_OPT_ID base */
+	bool zerocopy;                  /* SO_ZEROCOPY */
+	bool rcvtstamp, rcvtstampns, tstamp_new;   /* SO_TIMESTAMP / SO_TIMESTAMPNS / *_NEW */
+
 	void *proto;                    /* protocol private state */
 };
 
@@ -186,6 +196,49 @@ bool ns__addr_is_v4mapped(const uint8_t b[16]);
 #define NS_WMEM_MAX 212992
 #define NS_SOCK_MIN_SNDBUF 4608
 #define NS_SOCK_MIN_RCVBUF 2304
+
+/* ---- error queue and timestamps (netstack/errqueue.c) ---- */
+struct ns_errq_ent {
+	struct ns_errq_ent *next;
+	struct ns_sock_extended_err ee;
+	bool has_name;                  /* msg_name = name:port (ICMP errors, like Linux) */
+	bool has_offender;              /* the sockaddr after ee in the cmsg (else zeroed) */
+	struct ns_addr name, offender;
+	uint16_t port;
+	uint64_t tstamp_ns;             /* realtime; 0: none (SCM_TIMESTAMPING etc.) */
+	uint32_t truesize;              /* charged to sk->rmem (0: not charged) */
+	uint32_t len;                   /* data returned as the payload */
+	uint8_t data[];
+};
+/* A zeroed entry with room for len bytes of data (len set), or NULL. */
+struct ns_errq_ent *ns__errq_alloc(size_t len);
+/* Queues e like Linux sock_queue_err_skb: -ENOMEM (e freed) when rmem +
+ * truesize would reach rcvbuf; wakes (POLLERR).  Under sk->mu. */
+int ns__errq_queue_locked(struct ns_sock *sk, struct ns_errq_ent *e);
+/* MSG_ZEROCOPY completion of ids [lo, lo + n): extends a queued tail
+ * notification when contiguous (Linux __msg_zerocopy_callback). */
+void ns__errq_zc_complete_locked(struct ns_sock *sk, uint32_t lo, uint32_t n, bool copied);
+void ns__errq_purge_locked(struct ns_sock *sk);
+/* A MSG_ZEROCOPY send takes option memory for its notification: false when
+ * net.core.optmem_max is used up (the send fails with ENOBUFS, Linux sock_omalloc). */
+bool ns__errq_zc_charge_locked(struct ns_sock *sk);
+#define NS_ERRQ_ZC_OMEM 768u            /* option memory of one notification */
+/* recvmsg(MSG_ERRQUEUE), any protocol (Linux ip_recv_error / ipv6_recv_error). */
+ssize_t ns__errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
+/* CLOCK_REALTIME of the stack clock (ns_clock.realtime_ns, else now_ns). */
+uint64_t ns__realtime(struct ns_stack *stk);
+/* Control messages written into m->msg_control like Linux put_cmsg (MSG_CTRUNC
+ * when short); *off is the running length.  The caller finishes with
+ * ns__cmsg_done(m, off). */
+void ns__cmsg_put(struct msghdr *m, size_t *off, int level, int type, const void *data, size_t len);
+void ns__cmsg_done(struct msghdr *m, size_t off);
+/* SO_TIMESTAMP(NS)/SCM_TIMESTAMPING cmsgs for a receive time (Linux
+ * tcp_recv_timestamp / __sock_recv_timestamp); errq: from the error queue. */
+void ns__sock_put_tstamp(struct ns_sock *sk, struct msghdr *m, size_t *off, uint64_t ts_ns, bool errq);
+
+/* SOF_TIMESTAMPING_OPT_ID base of a TCP socket (tcp/tcp_zc.c): snd_una, or
+ * write_seq with OPT_ID_TCP; -EINVAL when closed or listening.  Under sk->mu. */
+int ns__tcp_tskey_base_locked(struct ns_sock *sk, bool id_tcp, uint32_t *key);
 
 /* Protocol constructors (udp/, tcp/): create the protocol state of sk. */
 int ns__udp_sock_init(struct ns_sock *sk);

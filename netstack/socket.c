@@ -179,6 +179,7 @@ static void sock_release(struct urcu_ref *r)
 		sk->ops->destroy(sk);
 	pthread_mutex_lock(&sk->mu);
 	ns__sock_readiness_fini_locked(sk);
+	ns__errq_purge_locked(sk);
 	pthread_mutex_unlock(&sk->mu);
 	pthread_mutex_destroy(&sk->mu);
 	pthread_cond_destroy(&sk->cv);
@@ -360,6 +361,8 @@ static ssize_t io_once(struct ns_sock *sk, struct io_call *c)
 {
 	if (c->kind == IO_SEND)
 		return sk->ops->sendmsg(sk, c->msg, c->flags);
+	if (c->kind == IO_RECV && (c->flags & NS_MSG_ERRQUEUE))
+		return ns__errq_recv(sk, c->msg, c->flags);     /* every protocol, never blocks */
 	if (c->kind == IO_RECV)
 		return sk->ops->recvmsg(sk, c->msg, c->flags);
 	int err = 0;

@@ -50,12 +50,70 @@ static int set_buf(int *dst, bool *locked, int val, int max, int min, bool force
 	return 0;
 }
 
+/* SO_TIMESTAMP(NS)(_NEW): Linux __sock_set_timestamps. */
+static void set_timestamps(struct ns_sock *sk, bool on, bool new_, bool ns)
+{
+	sk->tstamp_new = new_;
+	sk->rcvtstamp = on;
+	sk->rcvtstampns = on && ns;
+}
+
+/* SO_TIMESTAMPING(_NEW): Linux sock_set_timestamping. */
+static int set_timestamping(struct ns_sock *sk, int name, const void *v, socklen_t len)
+{
+	struct { int32_t flags, bind_phc; } t = { get_int(v), 0 };
+	if (len == sizeof(t))
+		memcpy(&t, v, sizeof(t));
+	uint32_t f = (uint32_t)t.flags;
+	if (f & ~NS_SOF_TIMESTAMPING_MASK)
+		return -NS_EINVAL;
+	if ((f & NS_SOF_TIMESTAMPING_OPT_ID_TCP) && !(f & NS_SOF_TIMESTAMPING_OPT_ID))
+		return -NS_EINVAL;
+	if ((f & NS_SOF_TIMESTAMPING_OPT_ID) && !(sk->tsflags & NS_SOF_TIMESTAMPING_OPT_ID)) {
+		uint32_t key = 0;
+		if (sk->protocol == NS_IPPROTO_TCP && sk->type == NS_SOCK_STREAM) {
+			int r = ns__tcp_tskey_base_locked(sk, (f & NS_SOF_TIMESTAMPING_OPT_ID_TCP) != 0, &key);
+			if (r < 0)
+				return r;
+		}
+		sk->tskey = key;
+	}
+	if ((f & NS_SOF_TIMESTAMPING_OPT_STATS) && !(f & NS_SOF_TIMESTAMPING_OPT_TSONLY))
+		return -NS_EINVAL;
+	if (f & NS_SOF_TIMESTAMPING_BIND_PHC)
+		return sk->bound_nic ? -NS_EINVAL : -NS_EOPNOTSUPP;   /* no PTP clocks */
+	sk->tsflags = f;
+	sk->tstamp_new = name == NS_SO_TIMESTAMPING_NEW;
+	return 0;
+}
+
+/* SO_ZEROCOPY: TCP and UDP over IP only, 0 or 1 (Linux sk_setsockopt). */
+static int set_zerocopy(struct ns_sock *sk, int val)
+{
+	bool tcp = sk->type == NS_SOCK_STREAM && sk->protocol == NS_IPPROTO_TCP;
+	bool udp = sk->type == NS_SOCK_DGRAM && sk->protocol == NS_IPPROTO_UDP;
+	if (!tcp && !udp)
+		return -NS_EOPNOTSUPP;
+	if (val < 0 || val > 1)
+		return -NS_EINVAL;
+	sk->zerocopy = val;
+	return 0;
+}
+
 /* Stores one option; -ENOPROTOOPT for names Linux does not set here. */
 static int set_locked(struct ns_sock *sk, int name, const void *v, socklen_t len)
 {
 	int val = get_int(v);
 	bool on = val != 0;
 	switch (name) {
+	case NS_SO_ZEROCOPY: return set_zerocopy(sk, val);
+	case NS_SO_TIMESTAMP: set_timestamps(sk, on, false, false); return 0;
+	case NS_SO_TIMESTAMP_NEW: set_timestamps(sk, on, true, false); return 0;
+	case NS_SO_TIMESTAMPNS: set_timestamps(sk, on, false, true); return 0;
+	case NS_SO_TIMESTAMPNS_NEW: set_timestamps(sk, on, true, true); return 0;
+	case NS_SO_TIMESTAMPING:
+	case NS_SO_TIMESTAMPING_NEW:
+		return set_timestamping(sk, name, v, len);
 	case NS_SO_DEBUG: sk->debug = on; return 0;
 	case NS_SO_REUSEADDR: sk->reuseaddr = on; return 0;
 	case NS_SO_REUSEPORT: sk->reuseport = on; return 0;
@@ -188,6 +246,19 @@ static int get_locked(struct ns_sock *sk, int name, void *u)
 	case NS_SO_RCVLOWAT: *iv = sk->rcvlowat; break;
 	case NS_SO_SNDLOWAT: *iv = 1; break;
 	case NS_SO_ERROR: *iv = ns__sock_take_err_locked(sk); break;
+	case NS_SO_ZEROCOPY: *iv = sk->zerocopy; break;
+	case NS_SO_TIMESTAMP: *iv = sk->rcvtstamp && !sk->tstamp_new && !sk->rcvtstampns; break;
+	case NS_SO_TIMESTAMPNS: *iv = sk->rcvtstampns && !sk->tstamp_new; break;
+	case NS_SO_TIMESTAMP_NEW: *iv = sk->rcvtstamp && sk->tstamp_new; break;
+	case NS_SO_TIMESTAMPNS_NEW: *iv = sk->rcvtstampns && sk->tstamp_new; break;
+	case NS_SO_TIMESTAMPING:
+	case NS_SO_TIMESTAMPING_NEW: {
+		int32_t t[2] = { 0, 0 };
+		if (name == NS_SO_TIMESTAMPING || sk->tstamp_new)
+			t[0] = (int32_t)sk->tsflags;
+		memcpy(u, t, sizeof(t));
+		return (int)sizeof(t);
+	}
 	case NS_SO_RCVTIMEO:
 	case NS_SO_SNDTIMEO: {
 		struct ns_timeval tv;
@@ -214,7 +285,7 @@ int ns__sock_getsockopt_sol(struct ns_sock *sk, int name, void *v, socklen_t *le
 		pthread_mutex_unlock(&sk->mu);
 		return r;
 	}
-	union { int i; struct ns_timeval tv; struct ns_linger l; } u;
+	union { int i; struct ns_timeval tv; struct ns_linger l; int32_t ts[2]; } u;
 	memset(&u, 0, sizeof(u));
 	pthread_mutex_lock(&sk->mu);
 	int lv = get_locked(sk, name, &u);

@@ -10,7 +10,7 @@
 int ns__sock_mask_locked(struct ns_sock *sk)
 {
 	int m = sk->ops && sk->ops->poll_locked ? sk->ops->poll_locked(sk) : 0;
-	if (sk->err)
+	if (sk->err || sk->eq_head)
 		m |= NS_POLLERR;
 	return m;
 }

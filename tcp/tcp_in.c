@@ -75,6 +75,7 @@ void ns__tcp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_me
 		ns_pkt_unref(pkt);
 		return;
 	}
+	pkt->tstamp = ns__now(stk);     /* arrival, for receive timestamps (tcp_zc.c) */
 	if (!parse_segment(stk, pkt, m, &seg)) {
 		NS_STAT_INC(stk, TcpInErrs);
 		ns_pkt_unref(pkt);

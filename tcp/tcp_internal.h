@@ -348,6 +348,9 @@ struct tcp_ep {
 	uint64_t synack_stamp;          /* us: when our SYN / SYN-ACK was first sent (RTT without TS) */
 	bool notify_parent;             /* set on input: queue on parent after unlocking */
 	struct tcp_listen *lst;         /* listener state when LISTEN */
+
+	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
+	struct tcp_xf *xf;
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 #include "tcp_internal.h"
+#include "tcp_zc.h"
 
 /* ---- MSS ------------------------------------------------------------------------ */
 
@@ -213,6 +214,8 @@ ssize_t tcp_sndq_append(struct tcp_ep *ep, const struct msghdr *m, size_t skip, 
 void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 {
 	struct ns_pkt *c;
+	if (ep->xf)
+		tcp_xf_on_ack(ep, ack);     /* zerocopy completions, ACK timestamps */
 	while ((c = ep->sndq.head) != NULL) {
 		if (ns_seq_leq(chunk_end(c), ack)) {
 			ep->sndq.bytes -= ns_pkt_len(c);
@@ -236,6 +239,8 @@ void tcp_sndq_ack(struct tcp_ep *ep, uint32_t ack)
 void tcp_sndq_purge(struct tcp_ep *ep)
 {
 	struct ns_pkt *c = ep->sndq.head;
+	if (ep->xf)
+		tcp_xf_purge(ep);
 	while (c) {
 		struct ns_pkt *n = c->next;
 		sndq_charge(ep, c, -1);
@@ -484,6 +489,8 @@ static int tcp_transmit(struct tcp_ep *ep, uint32_t seq, uint32_t len, bool rtx,
 	}
 	if (flags & TCPF_FIN)
 		ep->fin_sent = true;
+	if (len && ep->xf)
+		tcp_xf_on_xmit(ep, seq, len);   /* SCHED / SND timestamps */
 	(void)err;   /* a local send failure is like a loss: the RTO recovers */
 	return 0;
 }
@@ -545,6 +552,12 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 	bool tso = true;
 	while (ns_seq_lt(ep->snd_nxt, data_end) || (ep->fin_queued && !ep->fin_sent && ep->snd_nxt == ep->fin_seq)) {
 		uint32_t avail = data_end - ep->snd_nxt;
+		bool at_mark = false;       /* ends at an skb end (MSG_EOR, zerocopy): not the tail */
+		if (ep->xf && avail) {
+			uint32_t lim = tcp_xf_seg_limit(ep, ep->snd_nxt, avail);
+			at_mark = lim < avail;
+			avail = lim;
+		}
 		uint32_t in_flight = packets_in_flight(ep);
 		if (in_flight >= ep->cc.cwnd) {
 			cwnd_limited = true;
@@ -563,7 +576,7 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 				len = (wnd_left / mss) * mss;
 			/* a short tail that Nagle would hold goes later (Linux tcp_mss_split_point) */
 			if (len > mss && len % mss &&
-			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small))
+			    nagle_holds(ep, ep->snd_nxt + len - len % mss, len % mss, mss, force_small || at_mark))
 				len -= len % mss;
 		}
 		/* sender SWS avoidance: the first MSS must fit the window (Linux tcp_snd_wnd_test) */
@@ -571,13 +584,14 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 			if (len != 0)
 				break;
 		}
-		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small))
+		if (nagle_holds(ep, ep->snd_nxt, len, mss, force_small || at_mark))
 			break;
 		uint32_t seq = ep->snd_nxt;
 		uint32_t end = seq + len;
 		if (!txr_reserve(ep, len / mss + 2))
 			break;   /* no memory for the records: the ACK clock or the RTO retries */
-		bool psh = len && end == data_end;
+		/* PSH also at an skb end: MSG_EOR write, full zerocopy skb (tcp_mark_push) */
+		bool psh = len && (end == data_end || (ep->xf && tcp_xf_is_mark(ep, end, false)));
 		tcp_transmit(ep, seq, len, false, psh);
 		if (ep->fin_queued && end == ep->fin_seq && ep->fin_sent)
 			end++;   /* FIN occupies one sequence number */
@@ -813,9 +827,11 @@ int tcp_write_wakeup(struct tcp_ep *ep)
 		uint32_t mss = tcp_current_mss(ep);
 		uint32_t len = NS_MIN(NS_MIN(data_end - ep->snd_nxt, wnd_end - ep->snd_nxt), mss);
 		uint32_t seq = ep->snd_nxt;
+		if (ep->xf)
+			len = tcp_xf_seg_limit(ep, seq, len);   /* MSG_EOR / zerocopy skb ends */
 		if (!txr_reserve(ep, len / mss + 2))
 			return 0;
-		bool psh = seq + len == data_end;
+		bool psh = seq + len == data_end || (ep->xf && tcp_xf_is_mark(ep, seq + len, false));
 		tcp_transmit(ep, seq, len, false, psh);
 		uint32_t end = seq + len;
 		if (ep->fin_sent && end == ep->fin_seq)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 #include "tcp_internal.h"
+#include "tcp_zc.h"
 
 void tcp_select_initial_window(struct tcp_ep *ep);
 void tcp_sndbuf_expand(struct tcp_ep *ep);
@@ -83,6 +84,7 @@ static void tcp_destroy(struct ns_sock *sk)
 	ns_sack_sb_fini(&ep->sb);
 	free(ep->txr);
 	free(ep->lst);
+	tcp_xf_free(ep);
 	struct tcp_ep *parent = ep->parent;
 	ep->parent = NULL;
 	sk->proto = NULL;
@@ -121,6 +123,12 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep)
 	sk->sndtimeo_ns = lsk->sndtimeo_ns;
 	sk->bound_nic = lsk->bound_nic;
 	sk->v6only = lsk->v6only;
+	sk->zerocopy = lsk->zerocopy;   /* sock flags and timestamping options are copied too */
+	sk->tsflags = lsk->tsflags;
+	sk->tskey = lsk->tskey;
+	sk->rcvtstamp = lsk->rcvtstamp;
+	sk->rcvtstampns = lsk->rcvtstampns;
+	sk->tstamp_new = lsk->tstamp_new;
 	sk->nonblock = false;
 	c->nodelay = lep->nodelay;
 	c->ttl = lep->ttl;              /* Linux clones the listener's inet options */
@@ -713,24 +721,34 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 	size_t copied = 0;
 	bool block = !ns__sock_nonblock(sk) && !(flags & NS_MSG_DONTWAIT);
 	pthread_mutex_lock(&sk->mu);
+	struct tcp_xf_send xs;          /* MSG_EOR, MSG_ZEROCOPY, timestamps (tcp_zc.c) */
+	int xr = tcp_xf_send_begin(ep, m, flags, total, &xs);
+	if (xr < 0) {
+		pthread_mutex_unlock(&sk->mu);
+		return xr;
+	}
 	uint64_t dl = sk->sndtimeo_ns ? ns__real_now() + sk->sndtimeo_ns : 0;
 	for (;;) {
 		if (sk->err || (ep->shut & SEND_SHUT)) {
 			ssize_t r = copied ? (ssize_t)copied : send_error(ep);
+			tcp_xf_send_end(ep, &xs, copied);
 			pthread_mutex_unlock(&sk->mu);
 			return r;
 		}
 		if (ep->state != TCP_ESTABLISHED && ep->state != TCP_CLOSE_WAIT) {
 			if (ep->state != TCP_SYN_SENT && ep->state != TCP_SYN_RECV) {
 				ssize_t r = copied ? (ssize_t)copied : send_error(ep);
+				tcp_xf_send_end(ep, &xs, copied);
 				pthread_mutex_unlock(&sk->mu);
 				return r;
 			}
 			if (!block) {
+				tcp_xf_send_end(ep, &xs, 0);
 				pthread_mutex_unlock(&sk->mu);
 				return -NS_EAGAIN;
 			}
 			if (ns__sock_wait_locked(sk, NS_POLLOUT | NS_POLLERR | NS_POLLHUP, dl) < 0) {
+				tcp_xf_send_end(ep, &xs, 0);
 				pthread_mutex_unlock(&sk->mu);
 				return -NS_EAGAIN;
 			}
@@ -738,10 +756,11 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		}
 		if (copied == total)
 			break;
-		ssize_t n = tcp_sndq_append(ep, m, copied, total - copied);
+		ssize_t n = tcp_xf_append(ep, &xs, m, copied, total - copied);
 		if (n < 0) {
 			if (copied)
 				break;
+			tcp_xf_send_end(ep, &xs, 0);
 			pthread_mutex_unlock(&sk->mu);
 			return n;
 		}
@@ -757,6 +776,7 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		if (ns__sock_wait_locked(sk, NS_POLLOUT | NS_POLLERR | NS_POLLHUP, dl) < 0)
 			break;
 	}
+	tcp_xf_send_end(ep, &xs, copied);
 	if (copied && (flags & NS_MSG_OOB)) {
 		/* the last byte written is urgent (Linux tcp_mark_urg) */
 		ep->snd_up = ep->write_seq;
@@ -959,10 +979,13 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 	}
 	uint64_t dl = sk->rcvtimeo_ns ? ns__real_now() + sk->rcvtimeo_ns : 0;
 	size_t target = (flags & NS_MSG_WAITALL) ? want : (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1);
+	uint64_t rx_stamp = 0;          /* arrival of the last segment read from (tcp_zc.c) */
 	if (target > want)
 		target = want;
 	for (;;) {
 		if (readable(ep)) {
+			uint64_t st = tcp_xf_rx_stamp(ep, want - copied);
+			rx_stamp = st ? st : rx_stamp;
 			ssize_t n = recv_copy(ep, m, want - copied, flags);
 			if (n > 0 && !(flags & NS_MSG_PEEK)) {
 				/* recv_copy writes from offset 0 of m: handled by copying in order */
@@ -1026,6 +1049,8 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 			mm.msg_iov = iv;
 			mm.msg_iovlen = k;
 			while (readable(ep) && copied < want) {
+				uint64_t st = tcp_xf_rx_stamp(ep, want - copied);
+				rx_stamp = st ? st : rx_stamp;
 				ssize_t n = recv_copy(ep, &mm, want - copied, flags);
 				if (n <= 0)
 					break;
@@ -1046,6 +1071,8 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 			}
 		}
 	}
+	if (copied && rx_stamp)
+		tcp_xf_rx_put(ep, m, rx_stamp);     /* SO_TIMESTAMP*, SCM_TIMESTAMPING */
 	if (copied && !(flags & NS_MSG_PEEK)) {
 		tcp_rcv_space_adjust(ep);
 		tcp_cleanup_rbuf(ep, (uint32_t)copied);

@@ -429,8 +429,6 @@ static void put_cmsgs(struct udp_sock *us, struct msghdr *m, const struct rx_inf
 ssize_t ns__udp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 {
 	struct udp_sock *us = udp_sk(sk);
-	if (flags & NS_MSG_ERRQUEUE)
-		return ns__udp_errq_recv(sk, m, flags);
 	pthread_mutex_lock(&sk->mu);
 	int err = ns__sock_take_err_locked(sk);
 	if (err) {

@@ -55,19 +55,8 @@ struct udp_ent {
 	uint64_t seq;
 };
 
-/* An ICMP error kept for MSG_ERRQUEUE (IP_RECVERR / IPV6_RECVERR). */
-struct udp_err {
-	struct udp_err *next;
-	int err;                        /* positive errno */
-	uint8_t origin, type, code;     /* SO_EE_ORIGIN_ICMP(6), ICMP type/code */
-	uint32_t info;                  /* MTU for "too big" */
-	struct ns_addr dst;             /* where the offending datagram went (normalized) */
-	uint16_t dport;
-	size_t len;                     /* payload quoted by the ICMP message */
-	uint8_t payload[];
-};
-#define UDP_ERRQ_MAX 64
 #define UDP_MC_MAX 20                  /* net.ipv4.igmp_max_memberships */
+#define UDP_MC6_MAX 64                 /* Linux: bounded by net.core.optmem_max (ENOMEM) */
 
 /* Everything a send decided under the lock (also kept for a corked datagram). */
 struct send_plan {
@@ -93,8 +82,6 @@ struct udp_sock {
 	/* receive queue (data at the payload; l3/l4 point at the headers) */
 	struct ns_pkt *rq_head, *rq_tail;
 	uint32_t rq_count;
-	struct udp_err *eq_head, *eq_tail;  /* error queue (IP_RECVERR) */
-	uint32_t eq_count;
 	/* corking (UDP_CORK, MSG_MORE): one datagram being built */
 	bool cork_flag;                 /* UDP_CORK */
 	bool pending;
@@ -114,6 +101,10 @@ struct udp_sock {
 	struct ns_addr mc_addr;         /* IP_MULTICAST_IF source address */
 	int n_mc;
 	struct { struct ns_addr group, addr; int nic; } mc[UDP_MC_MAX];
+	/* IPv6 memberships (IPV6_ADD_MEMBERSHIP): joined on the NIC through
+	 * ns__ipv6_mc_join (MLD reports, receive filter), left on drop/close */
+	int n_mc6;
+	struct { struct ns_addr group; int nic; } mc6[UDP_MC6_MAX];
 };
 
 static inline struct udp_sock *udp_sk(struct ns_sock *sk) { return sk->proto; }
@@ -141,14 +132,15 @@ void ns__udp_purge_locked(struct udp_sock *us);
 int ns__udp_next_len_locked(struct udp_sock *us);
 
 /* udp_err.c */
+/* Queues an ICMP error on the socket's error queue (netstack/errqueue.c). */
 void ns__udp_errq_add_locked(struct udp_sock *us, const struct ns_icmp_err *e, int err);
-ssize_t ns__udp_errq_recv(struct ns_sock *sk, struct msghdr *m, int flags);
-void ns__udp_errq_purge_locked(struct udp_sock *us);
 
 /* udp_mcast.c: -ENOPROTOOPT for names that are not multicast options */
 int ns__udp_set_ip_mc(struct ns_sock *sk, int name, const void *v, socklen_t len, int val);
 int ns__udp_get_ip_mc(struct ns_sock *sk, int name, int *val, bool *is_addr);
-int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, int val, socklen_t len);
+int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, const void *v, int val, socklen_t len);
+/* Leaves every IPv6 group the socket joined; under sk->mu (close). */
+void ns__udp_mc6_leave_all_locked(struct ns_sock *sk);
 int ns__udp_get_ipv6_mc(struct ns_sock *sk, int name, int *val);
 
 /* udp_cmsg.c: per-datagram settings from sendmsg control messages */

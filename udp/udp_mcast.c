@@ -5,10 +5,14 @@
  * EADDRINUSE twice, ENOBUFS past 20, EADDRNOTAVAIL when not joined),
  * IP_MULTICAST_IF/TTL/LOOP/ALL and IPV6_MULTICAST_IF/HOPS/LOOP.
  *
- * Memberships are bookkeeping: the IPv4 layer accepts every multicast
+ * IPv4 memberships are bookkeeping: the IPv4 layer accepts every multicast
  * datagram and delivers it to the sockets bound to its port (Linux's
- * default IP_MULTICAST_ALL behaviour); no IGMP is sent.  IPv6 group joins
- * are not offered (the MLD state belongs to ipv6/).
+ * default IP_MULTICAST_ALL behaviour); no IGMP is sent.
+ * IPV6_ADD_MEMBERSHIP / IPV6_DROP_MEMBERSHIP (= IPV6_JOIN_GROUP /
+ * IPV6_LEAVE_GROUP, struct ipv6_mreq) join the group on the NIC through
+ * ipv6/mld.c (which sends the MLD reports and lets the group's datagrams
+ * in), with Linux ipv6_sock_mc_join/drop's rules; the socket's groups are
+ * left when it closes.
  */
 #include "udp_internal.h"
 
@@ -21,6 +25,9 @@
 #define NS_IPV6_MULTICAST_IF 17
 #define NS_IPV6_MULTICAST_HOPS 18
 #define NS_IPV6_MULTICAST_LOOP 19
+#define NS_IPV6_ADD_MEMBERSHIP 20
+#define NS_IPV6_DROP_MEMBERSHIP 21
+#define IPV6_MREQ_LEN 20                /* struct ipv6_mreq: in6_addr + int ifindex */
 
 /* struct ip_mreqn as the caller gave it (ip_mreq: ifindex 0). */
 struct mreqn {
@@ -174,9 +181,76 @@ int ns__udp_get_ip_mc(struct ns_sock *sk, int name, int *val, bool *is_addr)
 	}
 }
 
-int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, int val, socklen_t len)
+/* Linux __ipv6_sock_mc_join: EINVAL for a non-multicast group, EADDRINUSE
+ * if joined already (on that interface, or on any when ifindex is 0),
+ * ENODEV without an interface (ifindex 0: the route's). */
+static int join6(struct ns_sock *sk, const struct ns_addr *g, int ifindex)
 {
 	struct udp_sock *us = udp_sk(sk);
+	for (int i = 0; i < us->n_mc6; i++)
+		if ((ifindex == 0 || us->mc6[i].nic == ifindex) && ns_addr_eq(&us->mc6[i].group, g))
+			return -NS_EADDRINUSE;
+	if (us->n_mc6 >= UDP_MC6_MAX)
+		return -NS_ENOMEM;
+	int nic = ifindex;
+	if (!nic) {
+		struct ns_route_result rt;
+		if (ns__route_lookup(sk->stk, g, 0, &rt) < 0)
+			return -NS_ENODEV;
+		nic = rt.nic->id;
+	}
+	int err = ns__ipv6_mc_join(sk->stk, nic, g);
+	if (err < 0)
+		return err == -NS_EINVAL ? -NS_ENODEV : err;
+	us->mc6[us->n_mc6].group = *g;
+	us->mc6[us->n_mc6].nic = nic;
+	us->n_mc6++;
+	return 0;
+}
+
+/* Linux ipv6_sock_mc_drop: the first membership of the group on ifindex
+ * (any when 0); EADDRNOTAVAIL if none. */
+static int drop6(struct ns_sock *sk, const struct ns_addr *g, int ifindex)
+{
+	struct udp_sock *us = udp_sk(sk);
+	for (int i = 0; i < us->n_mc6; i++) {
+		if ((ifindex && us->mc6[i].nic != ifindex) || !ns_addr_eq(&us->mc6[i].group, g))
+			continue;
+		ns__ipv6_mc_leave(sk->stk, us->mc6[i].nic, g);   /* the NIC may be gone */
+		us->mc6[i] = us->mc6[--us->n_mc6];
+		return 0;
+	}
+	return -NS_EADDRNOTAVAIL;
+}
+
+static int membership6(struct ns_sock *sk, const void *v, socklen_t len, bool join)
+{
+	if (len < IPV6_MREQ_LEN)
+		return -NS_EINVAL;
+	struct ns_addr g;
+	memset(&g, 0, sizeof(g));
+	g.family = NS_AF_INET6;
+	memcpy(g.b, v, 16);
+	int32_t ifindex;
+	memcpy(&ifindex, (const uint8_t *)v + 16, sizeof(ifindex));
+	if (!udp_addr_is_mcast(&g))
+		return -NS_EINVAL;
+	return join ? join6(sk, &g, ifindex) : drop6(sk, &g, ifindex);
+}
+
+void ns__udp_mc6_leave_all_locked(struct ns_sock *sk)
+{
+	struct udp_sock *us = udp_sk(sk);
+	for (int i = 0; i < us->n_mc6; i++)
+		ns__ipv6_mc_leave(sk->stk, us->mc6[i].nic, &us->mc6[i].group);
+	us->n_mc6 = 0;
+}
+
+int ns__udp_set_ipv6_mc(struct ns_sock *sk, int name, const void *v, int val, socklen_t len)
+{
+	struct udp_sock *us = udp_sk(sk);
+	if (name == NS_IPV6_ADD_MEMBERSHIP || name == NS_IPV6_DROP_MEMBERSHIP)
+		return membership6(sk, v, len, name == NS_IPV6_ADD_MEMBERSHIP);
 	if (name != NS_IPV6_MULTICAST_IF && name != NS_IPV6_MULTICAST_HOPS && name != NS_IPV6_MULTICAST_LOOP)
 		return -NS_ENOPROTOOPT;
 	if (len < sizeof(int))

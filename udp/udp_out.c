@@ -162,6 +162,8 @@ static int plan_locked(struct ns_sock *sk, const struct msghdr *m, int flags, si
 	p->tx.pmtudisc = us->pmtudisc;
 	p->tx.oif = oif ? oif : (bcast || udp_addr_is_mcast(&dst) ? rt.nic->id : 0);
 	p->tx.is_bcast_ok = sk->broadcast;
+	/* IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP 0: no local copy (Linux sk_mc_loop) */
+	p->tx.mc_noloop = mcast && !(dst.family == NS_AF_INET ? us->mc_loop : us->mc_loop6);
 	p->sport = us->lport;
 	p->dport = dport;
 	p->recverr = us->recverr;

@@ -336,7 +336,7 @@ static int set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	case NS_IP_RECVERR:
 		us->recverr = val != 0;
 		if (!us->recverr)
-			ns__udp_errq_purge_locked(us);
+			ns__errq_purge_locked(us->sk);
 		return 0;
 	case NS_IP_MTU_DISCOVER:
 		if (val < NS_IP_PMTUDISC_DONT || val > NS_IP_PMTUDISC_OMIT)
@@ -379,7 +379,7 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	int val = 0;
 	if (len >= sizeof(int))
 		memcpy(&val, v, sizeof(val));
-	int mc = ns__udp_set_ipv6_mc(sk, name, val, len);
+	int mc = ns__udp_set_ipv6_mc(sk, name, v, val, len);
 	if (mc != -NS_ENOPROTOOPT)
 		return mc;
 	bool known = name == NS_IPV6_V6ONLY || name == NS_IPV6_RECVPKTINFO ||
@@ -402,7 +402,7 @@ static int set_ipv6(struct ns_sock *sk, int name, const void *v, socklen_t len)
 	case NS_IPV6_RECVERR:
 		us->recverr = val != 0;
 		if (!us->recverr)
-			ns__udp_errq_purge_locked(us);
+			ns__errq_purge_locked(us->sk);
 		return 0;
 	case NS_IPV6_UNICAST_HOPS:
 		if (val > 255 || val < -1)
@@ -526,9 +526,7 @@ static int udp_poll_locked(struct ns_sock *sk)
 		m |= NS_POLLHUP;
 	if (us->rq_head)
 		m |= NS_POLLIN | NS_POLLRDNORM;
-	if (us->eq_head)
-		m |= NS_POLLERR;
-	return m;
+	return m;                       /* POLLERR for the error queue: socket_poll.c */
 }
 
 static int udp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
@@ -557,7 +555,7 @@ static void udp_close(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
-	ns__udp_errq_purge_locked(us);
+	ns__errq_purge_locked(us->sk);
 	ns__udp_flush_pending_locked(us);
 	pthread_mutex_unlock(&sk->mu);
 }
@@ -576,8 +574,9 @@ static void udp_destroy(struct ns_sock *sk)
 	if (us->lport)
 		ns__udp_unhash_locked(sk->stk, us);
 	ns__udp_purge_locked(us);
-	ns__udp_errq_purge_locked(us);
+	ns__errq_purge_locked(us->sk);
 	ns__udp_flush_pending_locked(us);
+	ns__udp_mc6_leave_all_locked(sk);
 	pthread_mutex_unlock(&sk->mu);
 	sk->proto = NULL;
 	ns_call_rcu(&us->rcu, us_free_rcu);

@@ -984,6 +984,34 @@ static void mreq(struct diff_env *e, uint8_t *m, const char *group, int kind)
 	}
 }
 
+/* IPV6_ADD_MEMBERSHIP (20) / IPV6_DROP_MEMBERSHIP (21) with struct
+ * ipv6_mreq on interface 1 (the kernel's lo, netstack's first NIC). */
+static int mreq6_op(struct diff_env *e, int fd, int name, const char *group, int ifindex, socklen_t len)
+{
+	uint8_t m[20];
+	inet_pton(AF_INET6, group, m);
+	memcpy(m + 16, &ifindex, 4);
+	return O->setsockopt(e, fd, IPPROTO_IPV6, name, m, len);
+}
+
+static void mcast6_memberships(struct diff_env *e, int a)
+{
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:3", 1, 16));
+	DIFF_RET(e, mreq6_op(e, a, 20, "::1", 1, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:3", 999, 20));
+	DIFF_RET(e, mreq6_op(e, a, 21, "ff05::1:3", 0, 20));
+	DIFF_RET(e, mreq6_op(e, a, 21, "::1", 0, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:3", 1, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:3", 1, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:3", 0, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:4", 1, 24));
+	DIFF_RET(e, mreq6_op(e, a, 21, "ff05::1:3", 999, 20));
+	DIFF_RET(e, mreq6_op(e, a, 21, "ff05::1:3", 0, 20));
+	DIFF_RET(e, mreq6_op(e, a, 21, "ff05::1:3", 1, 20));
+	DIFF_RET(e, mreq6_op(e, a, 21, "ff05::1:4", 1, 20));
+	DIFF_RET(e, mreq6_op(e, a, 20, "ff05::1:5", 1, 20));    /* left joined: close leaves it */
+}
+
 /* multicast options (IPv4 runs: membership and interface rules; v6: hops/loop/if) */
 static void sc_mcast_opts(struct diff_env *e)
 {
@@ -1005,6 +1033,7 @@ static void sc_mcast_opts(struct diff_env *e)
 		DIFF_RET(e, seti(e, a, IPPROTO_IPV6, 17, 0));
 		DIFF_RET(e, geti(e, a, IPPROTO_IPV6, 17));
 		DIFF_RET(e, O->setsockopt(e, a, IPPROTO_IPV6, 18, &uc, 1));
+		mcast6_memberships(e, a);
 		return;
 	}
 	DIFF_RET(e, geti(e, a, IPPROTO_IP, 33));

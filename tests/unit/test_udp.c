@@ -3,7 +3,8 @@
  * (tests/unit/helpers/ns_test): send/receive, addresses, MSG_PEEK and
  * MSG_TRUNC, fragmentation-sized datagrams, ICMP port unreachable ->
  * ECONNREFUSED, receive-buffer overflow counting, broadcast, SO_REUSEPORT
- * distribution, dual-stack v4-mapped delivery, disconnect, IP_PKTINFO,
+ * distribution, IPv6 multicast memberships, IP(V6)_MULTICAST_LOOP,
+ * dual-stack v4-mapped delivery, disconnect, IP_PKTINFO,
  * traffic through the impairment wrapper.  Bind rules and checksum
  * handling without a wire use helpers/sockt.
  */
@@ -334,6 +335,117 @@ static void test_multicast(void **state)
 	ns_close(A, tx);
 	ns_close(B, r1);
 	ns_close(B, r2);
+	pair_fini(&p);
+}
+
+/* IPV6_ADD_MEMBERSHIP joins the group on the NIC (the IPv6 layer lets its
+ * datagrams in only then); drop and close leave it; Linux's errors. */
+static int mreq6(struct ns_stack *s, int fd, int name, const char *group, int ifindex)
+{
+	uint8_t m[20];
+	struct ns_addr g = ns_test_addr(group);
+	memcpy(m, g.b, 16);
+	memcpy(m + 16, &ifindex, 4);
+	return ns_setsockopt(s, fd, NS_IPPROTO_IPV6, name, m, sizeof(m));
+}
+
+static ssize_t sendto6(struct ns_stack *s, int fd, const char *ip, uint16_t port, const char *b)
+{
+	struct sockaddr_in6 a = sockt_sin6(ip, port);
+	return ns_sendto(s, fd, b, strlen(b), 0, (struct sockaddr *)&a, sizeof(a));
+}
+
+static void test_multicast6_membership(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	ns_test_pump(&p, NULL, NULL, 3 * SEC);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET6), rx2 = udp_sock(B, NS_AF_INET6), tx = udp_sock(A, NS_AF_INET6);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(setint(B, i ? rx2 : rx, NS_SOL_SOCKET, NS_SO_REUSEADDR, 1), 0);
+		bind6(B, i ? rx2 : rx, "::", 9410, 0);
+	}
+	assert_int_equal(setint(A, tx, NS_IPPROTO_IPV6, 17 /* IPV6_MULTICAST_IF */, p.a.nic), 0);
+	char b[16];
+	/* not joined: the IPv6 layer drops it */
+	assert_int_equal(sendto6(A, tx, "ff05::1:3", 9410, "no"), 2);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_recv(B, rx, b, sizeof(b), 0), -NS_EAGAIN);
+	/* errors like Linux */
+	uint8_t shortm[16] = { 0xff, 0x05 };
+	assert_int_equal(ns_setsockopt(B, rx, NS_IPPROTO_IPV6, 20, shortm, sizeof(shortm)), -NS_EINVAL);
+	assert_int_equal(mreq6(B, rx, 20, "fd00:5eed::9", p.b.nic), -NS_EINVAL);
+	assert_int_equal(mreq6(B, rx, 20, "ff05::1:3", 99), -NS_ENODEV);
+	assert_int_equal(mreq6(B, rx, 21, "ff05::1:3", 0), -NS_EADDRNOTAVAIL);
+	/* joined: delivered (to every socket on the port: IPV6_MULTICAST_ALL) */
+	assert_int_equal(mreq6(B, rx, 20, "ff05::1:3", p.b.nic), 0);
+	assert_int_equal(mreq6(B, rx, 20, "ff05::1:3", p.b.nic), -NS_EADDRINUSE);
+	assert_int_equal(mreq6(B, rx, 20, "ff05::1:3", 0), -NS_EADDRINUSE);
+	assert_int_equal(sendto6(A, tx, "ff05::1:3", 9410, "yes"), 3);
+	wait_readable(&p, B, rx);
+	assert_int_equal(ns_recv(B, rx, b, sizeof(b), 0), 3);
+	assert_memory_equal(b, "yes", 3);
+	assert_int_equal(ns_recv(B, rx2, b, sizeof(b), 0), 3);
+	/* a second socket's membership keeps the group after the first drops it */
+	assert_int_equal(mreq6(B, rx2, 20, "ff05::1:3", p.b.nic), 0);
+	assert_int_equal(mreq6(B, rx, 21, "ff05::1:3", 0), 0);
+	assert_int_equal(mreq6(B, rx, 21, "ff05::1:3", 0), -NS_EADDRNOTAVAIL);
+	assert_int_equal(sendto6(A, tx, "ff05::1:3", 9410, "two"), 3);
+	wait_readable(&p, B, rx2);
+	assert_int_equal(ns_recv(B, rx2, b, sizeof(b), 0), 3);
+	assert_int_equal(ns_recv(B, rx, b, sizeof(b), 0), 3);
+	/* closing the last member leaves the group */
+	ns_close(B, rx2);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(sendto6(A, tx, "ff05::1:3", 9410, "gone"), 4);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_recv(B, rx, b, sizeof(b), 0), -NS_EAGAIN);
+	ns_close(A, tx);
+	ns_close(B, rx);
+	pair_fini(&p);
+}
+
+/* IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: a multicast also reaches the
+ * sender's own stack (default on), not when switched off; the wire copy
+ * is sent either way. */
+static void test_multicast_loop(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, true);
+	ns_test_pump(&p, NULL, NULL, 3 * SEC);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	for (int v6 = 0; v6 < 2; v6++) {
+		int fam = v6 ? NS_AF_INET6 : NS_AF_INET;
+		const char *grp = v6 ? "ff05::1:4" : "239.1.2.4";
+		int local = udp_sock(A, fam), tx = udp_sock(A, fam), remote = udp_sock(B, fam);
+		if (v6) {
+			bind6(A, local, "::", 9420, 0);
+			bind6(B, remote, "::", 9420, 0);
+			assert_int_equal(mreq6(A, local, 20, grp, p.a.nic), 0);
+			assert_int_equal(mreq6(B, remote, 20, grp, p.b.nic), 0);
+			assert_int_equal(setint(A, tx, NS_IPPROTO_IPV6, 17, p.a.nic), 0);
+		} else {
+			bind4(A, local, "0.0.0.0", 9420, 0);
+			bind4(B, remote, "0.0.0.0", 9420, 0);
+		}
+		int loopopt = v6 ? 19 : 34, level = v6 ? NS_IPPROTO_IPV6 : NS_IPPROTO_IP;
+		for (int loop = 1; loop >= 0; loop--) {
+			assert_int_equal(setint(A, tx, level, loopopt, loop), 0);
+			ssize_t n = v6 ? sendto6(A, tx, grp, 9420, "lp") : sendto4(A, tx, grp, 9420, "lp", 2);
+			assert_int_equal(n, 2);
+			ns_test_pump(&p, NULL, NULL, SEC / 10);
+			char b[8];
+			assert_int_equal(ns_recv(B, remote, b, sizeof(b), 0), 2);
+			assert_int_equal(ns_recv(A, local, b, sizeof(b), 0), loop ? 2 : -NS_EAGAIN);
+			assert_int_equal(ns_recv(A, local, b, sizeof(b), 0), -NS_EAGAIN);
+		}
+		ns_close(A, local);
+		ns_close(A, tx);
+		ns_close(B, remote);
+	}
 	pair_fini(&p);
 }
 
@@ -1027,6 +1139,8 @@ int main(void)
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_reuseport_distribution),
 		cmocka_unit_test(test_multicast),
+		cmocka_unit_test(test_multicast6_membership),
+		cmocka_unit_test(test_multicast_loop),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
 		cmocka_unit_test(test_ipv6_wire),

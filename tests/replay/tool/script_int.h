@@ -24,6 +24,17 @@ struct nsr_fd {
 	int epoll;                      /* index into r->ep */
 	int type;
 	uint64_t rcvtimeo_us, sndtimeo_us;
+	/* open(): a file for sendfile() (script_sys.c) */
+	bool is_file;
+	int os_fd;                      /* read-only host file, or -1 */
+	int vfile;                      /* index into r->vfiles, or -1 */
+	uint64_t file_off;
+};
+
+/* A file the script's shell lines made (dd if=/dev/zero of=PATH), kept in memory. */
+struct nsr_vfile {
+	char path[128];
+	size_t size;                    /* all zero bytes */
 };
 
 struct nsr_epoll_ent {
@@ -88,6 +99,8 @@ struct nsr_runner {
 	struct nsr_epoll ep[NSR_MAX_EPOLL];
 	int nep;
 	struct nsr_pending pend;
+	struct nsr_vfile vfiles[8];
+	int nvfiles;
 	/* result */
 	bool failed, skipped_script;
 	char *reason;
@@ -114,6 +127,8 @@ bool nsr_sys_retry(struct nsr_runner *r);
 void nsr_sys_check(struct nsr_runner *r, const struct nsr_stmt *st, int64_t ret);
 void nsr_sys_close_all(struct nsr_runner *r);
 int64_t nsr_sym_value(const char *name, bool *ok);
+/* A shell line the runner emulates on its in-memory files (dd of zeros, rm -f); false if not. */
+bool nsr_sys_shell_line(struct nsr_runner *r, const char *line);
 
 /* script_py.c: 1 all assertions hold, 0 one failed, -1 not evaluable (msg says why) */
 int nsr_py_eval(const char *text, const void *tcp_info, size_t ti_len, char *msg, size_t msglen);

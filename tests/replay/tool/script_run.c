@@ -746,6 +746,46 @@ static void do_python(struct nsr_runner *r, const struct nsr_stmt *st)
 	}
 }
 
+/* Shell blocks are not run: defaults.sh's buffer sizes are set through
+ * ns_sysctl_set (the windows depend on them; its other values are netstack's
+ * built-in defaults), files of zeros made with dd live in memory for
+ * open()/sendfile(), anything else is reported as a skipped statement. */
+static void run_shell(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	char skipped[300] = "";
+	size_t sl = 0;
+	bool defaults = false;
+	const char *p = st->text;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)NS_MIN(n, sizeof(line) - 1), p);
+		p += n + (e ? 1 : 0);
+		char *t = line;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!*t)
+			continue;
+		if (strstr(t, "defaults.sh")) {
+			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
+			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
+			defaults = true;
+		} else if (!nsr_sys_shell_line(r, t) && sl < sizeof(skipped) - 2) {
+			sl += (size_t)snprintf(skipped + sl, sizeof(skipped) - sl, "%s%s", sl ? "; " : "", t);
+		}
+	}
+	if (strstr(st->text, "sysctl_restore"))
+		nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
+	else if (sl) {
+		char why[400];
+		snprintf(why, sizeof(why), "shell command not run: %s", skipped);
+		nsr_r_skip_stmt(r, st, why);
+	} else if (defaults)
+		nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
+				       "ns_sysctl_set, the rest are netstack's built-in defaults)");
+}
+
 static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 {
 	r->cur = st;
@@ -754,39 +794,7 @@ static void run_stmt(struct nsr_runner *r, const struct nsr_stmt *st)
 		do_option(r, st);
 		break;
 	case NSR_S_SHELL:
-		if (strstr(st->text, "defaults.sh")) {
-			/* The script is not run; its buffer sizes are what the expected
-			 * windows depend on, so set them through ns_sysctl_set (the
-			 * other defaults.sh values are netstack's built-in defaults).
-			 * Further lines of the same block are reported, not run. */
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_rmem", "4096 540000 15728640");
-			ns_sysctl_set(r->v->stk, "net.ipv4.tcp_wmem", "4096 262144 4194304");
-			const char *more = strchr(st->text, '\n');
-			while (more && (*more == '\n' || *more == ' ' || *more == '\t'))
-				more++;
-			if (more && *more) {
-				char why[300];
-				snprintf(why, sizeof(why), "defaults.sh: tcp_rmem/tcp_wmem set with ns_sysctl_set; "
-					 "not run: %.180s", more);
-				for (char *p = why; *p; p++)
-					if (*p == '\n')
-						*p = ' ';
-				nsr_r_skip_stmt(r, st, why);
-			} else {
-				nsr_r_skip_stmt(r, st, "shell command not run (defaults.sh: tcp_rmem/tcp_wmem set with "
-						       "ns_sysctl_set, the rest are netstack's built-in defaults)");
-			}
-		}
-		else if (strstr(st->text, "sysctl_restore"))
-			nsr_r_skip_stmt(r, st, "shell command not run (sysctl restore)");
-		else {
-			char why[300];
-			snprintf(why, sizeof(why), "shell command not run: %.200s", st->text);
-			for (char *p = why; *p; p++)
-				if (*p == '\n')
-					*p = ' ';
-			nsr_r_skip_stmt(r, st, why);
-		}
+		run_shell(r, st);
 		break;
 	case NSR_S_PYTHON:
 		do_python(r, st);

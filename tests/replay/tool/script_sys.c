@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "script_int.h"
 
 /* ---- symbols ----------------------------------------------------------------------- */
@@ -60,6 +64,37 @@ static const struct sym syms[] = {
 	{ "EPOLL_CTL_ADD", 1 }, { "EPOLL_CTL_DEL", 2 }, { "EPOLL_CTL_MOD", 3 },
 	{ "FIONREAD", NS_FIONREAD }, { "SIOCINQ", NS_SIOCINQ }, { "SIOCOUTQ", NS_SIOCOUTQ }, { "FIONBIO", NS_FIONBIO },
 	{ "NULL", 0 },
+	/* error queue, zerocopy, timestamping */
+	{ "SO_TIMESTAMP", NS_SO_TIMESTAMP }, { "SO_TIMESTAMPNS", NS_SO_TIMESTAMPNS },
+	{ "SO_TIMESTAMP_NEW", NS_SO_TIMESTAMP_NEW }, { "SO_TIMESTAMPNS_NEW", NS_SO_TIMESTAMPNS_NEW },
+	{ "SO_TIMESTAMPING_NEW", NS_SO_TIMESTAMPING_NEW }, { "SCM_TIMESTAMP", NS_SO_TIMESTAMP },
+	{ "SCM_TIMESTAMPNS", NS_SO_TIMESTAMPNS }, { "SCM_TIMESTAMPING", NS_SO_TIMESTAMPING },
+	{ "SCM_TIMESTAMPING_OPT_STATS", NS_SCM_TIMESTAMPING_OPT_STATS },
+	{ "CMSG_LEVEL_IP", NS_IPPROTO_IP }, { "CMSG_TYPE_RECVERR", NS_IP_RECVERR },
+	{ "IPV6_RECVERR", NS_IPV6_RECVERR },
+	{ "SO_EE_ORIGIN_NONE", NS_SO_EE_ORIGIN_NONE }, { "SO_EE_ORIGIN_LOCAL", NS_SO_EE_ORIGIN_LOCAL },
+	{ "SO_EE_ORIGIN_ICMP", NS_SO_EE_ORIGIN_ICMP }, { "SO_EE_ORIGIN_ICMP6", NS_SO_EE_ORIGIN_ICMP6 },
+	{ "SO_EE_ORIGIN_TIMESTAMPING", NS_SO_EE_ORIGIN_TIMESTAMPING },
+	{ "SO_EE_ORIGIN_ZEROCOPY", NS_SO_EE_ORIGIN_ZEROCOPY },
+	{ "SO_EE_CODE_ZEROCOPY_COPIED", NS_SO_EE_CODE_ZEROCOPY_COPIED },
+	{ "SCM_TSTAMP_SND", NS_SCM_TSTAMP_SND }, { "SCM_TSTAMP_SCHED", NS_SCM_TSTAMP_SCHED },
+	{ "SCM_TSTAMP_ACK", NS_SCM_TSTAMP_ACK },
+	{ "SOF_TIMESTAMPING_TX_HARDWARE", NS_SOF_TIMESTAMPING_TX_HARDWARE },
+	{ "SOF_TIMESTAMPING_TX_SOFTWARE", NS_SOF_TIMESTAMPING_TX_SOFTWARE },
+	{ "SOF_TIMESTAMPING_RX_HARDWARE", NS_SOF_TIMESTAMPING_RX_HARDWARE },
+	{ "SOF_TIMESTAMPING_RX_SOFTWARE", NS_SOF_TIMESTAMPING_RX_SOFTWARE },
+	{ "SOF_TIMESTAMPING_SOFTWARE", NS_SOF_TIMESTAMPING_SOFTWARE },
+	{ "SOF_TIMESTAMPING_SYS_HARDWARE", NS_SOF_TIMESTAMPING_SYS_HARDWARE },
+	{ "SOF_TIMESTAMPING_RAW_HARDWARE", NS_SOF_TIMESTAMPING_RAW_HARDWARE },
+	{ "SOF_TIMESTAMPING_OPT_ID", NS_SOF_TIMESTAMPING_OPT_ID },
+	{ "SOF_TIMESTAMPING_TX_SCHED", NS_SOF_TIMESTAMPING_TX_SCHED },
+	{ "SOF_TIMESTAMPING_TX_ACK", NS_SOF_TIMESTAMPING_TX_ACK },
+	{ "SOF_TIMESTAMPING_OPT_CMSG", NS_SOF_TIMESTAMPING_OPT_CMSG },
+	{ "SOF_TIMESTAMPING_OPT_TSONLY", NS_SOF_TIMESTAMPING_OPT_TSONLY },
+	{ "SOF_TIMESTAMPING_OPT_STATS", NS_SOF_TIMESTAMPING_OPT_STATS },
+	{ "SOF_TIMESTAMPING_OPT_PKTINFO", NS_SOF_TIMESTAMPING_OPT_PKTINFO },
+	{ "SOF_TIMESTAMPING_OPT_TX_SWHW", NS_SOF_TIMESTAMPING_OPT_TX_SWHW },
+	{ "SOF_TIMESTAMPING_OPT_ID_TCP", NS_SOF_TIMESTAMPING_OPT_ID_TCP },
 };
 
 int64_t nsr_sym_value(const char *name, bool *ok)
@@ -90,6 +125,7 @@ static const struct errname errs[] = {
 	{ "EHOSTUNREACH", NS_EHOSTUNREACH }, { "EALREADY", NS_EALREADY }, { "EINPROGRESS", NS_EINPROGRESS },
 	{ "EMSGSIZE", NS_EMSGSIZE }, { "EDESTADDRREQ", NS_EDESTADDRREQ }, { "ENOTSOCK", NS_ENOTSOCK },
 	{ "EPROTOTYPE", NS_EPROTOTYPE }, { "EPROTO", NS_EPROTO }, { "ENODATA", NS_ENODATA },
+	{ "ENOMSG", NS_ENOMSG },
 };
 
 static const char *err_name(int e)
@@ -366,6 +402,147 @@ static size_t iov_total(const struct nsr_expr *msg, bool *ok)
 	return t;
 }
 
+/* ---- sendmsg / recvmsg with their msghdr (iovec layout, control messages) ----------- */
+
+/* sendmsg: one buffer per script iovec element (zerocopy counts fragments per
+ * element), the part already sent by a blocking call skipped. */
+static int64_t xfer_sendmsg(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
+			    int flags, bool block)
+{
+	const struct nsr_expr *iovl = field(arg(st, 1), "msg_iov");
+	int n = iovl->nkids;
+	struct iovec *iov = calloc((size_t)n + 1, sizeof(*iov));
+	if (!iov)
+		return -NS_ENOMEM;
+	size_t done = first ? 0 : r->pend.progress, skip = done, total = 0;
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		const struct nsr_expr *v = iovl->kids[i];
+		const struct nsr_expr *le = field(v, "iov_len");
+		if (!le)
+			le = v->kids[1];
+		size_t l = (size_t)le->ival;
+		total += l;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		iov[k].iov_len = l - skip;
+		iov[k].iov_base = calloc(1, l - skip ? l - skip : 1);
+		skip = 0;
+		k++;
+	}
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)k };
+	ssize_t sn = ns_sendmsg(stk(r), f->ns_fd, &m, flags | NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+	for (int i = 0; i < k; i++)
+		free(iov[i].iov_base);
+	free(iov);
+	if (sn > 0)
+		done += (size_t)sn;
+	if (block && done < total && (sn > 0 || sn == -NS_EAGAIN)) {
+		r->pend.progress = done;
+		return -NS_EAGAIN;
+	}
+	return done ? (int64_t)done : sn;
+}
+
+struct ts64 {
+	int64_t sec, nsec;
+};
+
+/* One received control message against its expected {cmsg_level, cmsg_type, cmsg_data}. */
+static void check_cmsg(struct nsr_runner *r, const struct nsr_expr *want, const struct cmsghdr *c,
+		       const uint8_t *d, size_t dlen)
+{
+	bool ok;
+	int64_t lv = eval(r, field(want, "cmsg_level"), &ok);
+	if (ok && lv != c->cmsg_level)
+		nsr_r_fail(r, "cmsg_level: expected %lld, got %d", (long long)lv, c->cmsg_level);
+	int64_t ty = eval(r, field(want, "cmsg_type"), &ok);
+	if (ok && ty != c->cmsg_type)
+		nsr_r_fail(r, "cmsg_type: expected %lld, got %d", (long long)ty, c->cmsg_type);
+	const struct nsr_expr *wd = field(want, "cmsg_data");
+	if (!wd || wd->kind != NSR_E_STRUCT || r->failed)
+		return;
+	if ((c->cmsg_type == NS_IP_RECVERR || c->cmsg_type == NS_IPV6_RECVERR) && dlen >= 16) {
+		struct ns_sock_extended_err ee;
+		memcpy(&ee, d, sizeof(ee));
+		static const char *const names[] = { "ee_errno", "ee_origin", "ee_type", "ee_code", "ee_info", "ee_data" };
+		int64_t got[] = { ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data };
+		for (size_t i = 0; i < NS_ARRAY_SIZE(names); i++) {
+			const struct nsr_expr *e = field(wd, names[i]);
+			if (!e || is_ellipsis(e))
+				continue;
+			int64_t w = e->kind == NSR_E_SYM && err_value(e->s) >= 0 ? err_value(e->s) : eval(r, e, &ok);
+			if (ok && (uint32_t)w != (uint32_t)got[i])
+				nsr_r_fail(r, "%s: expected %lld, got %lld", names[i], (long long)w, (long long)got[i]);
+		}
+	} else if (c->cmsg_type == NS_SO_TIMESTAMPING && dlen >= sizeof(struct ts64)) {
+		struct ts64 ts;
+		memcpy(&ts, d, sizeof(ts));
+		int64_t s = eval(r, field(wd, "scm_sec"), &ok);
+		bool ok2;
+		int64_t ns = eval(r, field(wd, "scm_nsec"), &ok2);
+		if (!ok || !ok2)
+			return;
+		int64_t want_ns = (int64_t)r->t0 + s * 1000000000ll + ns;
+		int64_t got_ns = ts.sec * 1000000000ll + ts.nsec;
+		int64_t diff = got_ns > want_ns ? got_ns - want_ns : want_ns - got_ns;
+		if ((uint64_t)diff > r->tol_ns)
+			nsr_r_fail(r, "SCM_TIMESTAMPING: expected %.6f s, got %.6f s", (double)(want_ns - (int64_t)r->t0) / 1e9,
+				   (double)(got_ns - (int64_t)r->t0) / 1e9);
+	}
+}
+
+static void check_cmsgs(struct nsr_runner *r, const struct nsr_expr *want, const struct msghdr *m)
+{
+	const uint8_t *p = m->msg_control;
+	size_t off = 0, n = 0;
+	int i = 0;
+	while (off + sizeof(struct cmsghdr) <= m->msg_controllen && !r->failed) {
+		struct cmsghdr c;
+		memcpy(&c, p + off, sizeof(c));
+		if (c.cmsg_len < sizeof(c) || c.cmsg_len > m->msg_controllen - off)
+			break;
+		n++;
+		if (i < want->nkids)
+			check_cmsg(r, want->kids[i++], &c, p + off + sizeof(c), c.cmsg_len - sizeof(c));
+		off += (c.cmsg_len + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+	}
+	if (!r->failed && n != (size_t)want->nkids)
+		nsr_r_fail(r, "control messages: expected %d, got %zu", want->nkids, n);
+}
+
+/* recvmsg: data read and dropped; msg_flags and msg_control compared. */
+static int64_t xfer_recvmsg(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, int flags,
+			    size_t count)
+{
+	uint8_t *buf = calloc(1, count ? count : 1);
+	uint8_t ctl[1024];
+	struct sockaddr_storage ss;
+	if (!buf)
+		return -NS_ENOMEM;
+	struct iovec iov = { .iov_base = buf, .iov_len = count };
+	struct msghdr m = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = ns_recvmsg(stk(r), f->ns_fd, &m, flags | NS_MSG_DONTWAIT);
+	free(buf);
+	if (n < 0)
+		return n;
+	const struct nsr_expr *msg = arg(st, 1);
+	const struct nsr_expr *mf = field(msg, "msg_flags");
+	bool ok;
+	if (mf && !is_ellipsis(mf)) {
+		int64_t w = eval(r, mf, &ok);
+		if (ok && w != m.msg_flags)
+			nsr_r_fail(r, "msg_flags: expected 0x%llx, got 0x%x", (unsigned long long)w, m.msg_flags);
+	}
+	const struct nsr_expr *mc = field(msg, "msg_control");
+	if (mc && mc->kind == NSR_E_LIST && !r->failed)
+		check_cmsgs(r, mc, &m);
+	return n;
+}
+
 /* Data calls: count from the arguments; flags extra.  Writes are zeros. */
 static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *f, bool first,
 			bool *blocking_ok)
@@ -395,12 +572,16 @@ static int64_t try_xfer(struct nsr_runner *r, const struct nsr_stmt *st, struct 
 	}
 	if (!ok)
 		return 0;
-	if (flags & (0x20000000 | 0x4000000 | NS_MSG_ERRQUEUE)) {
-		nsr_r_skip_script(r, "MSG_FASTOPEN / MSG_ZEROCOPY / MSG_ERRQUEUE are not supported");
+	if (flags & 0x20000000) {
+		nsr_r_skip_script(r, "MSG_FASTOPEN is not supported");
 		return 0;
 	}
-	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT);
+	bool block = !f->nonblock && !(flags & NS_MSG_DONTWAIT) && !(flags & NS_MSG_ERRQUEUE);
 	*blocking_ok = block;
+	if (!strcmp(c, "sendmsg"))
+		return xfer_sendmsg(r, st, f, first, flags, block);
+	if (!strcmp(c, "recvmsg"))
+		return xfer_recvmsg(r, st, f, flags, count);
 	uint8_t *buf = calloc(1, count ? count : 1);
 	if (!buf)
 		return -NS_ENOMEM;
@@ -700,6 +881,157 @@ static int64_t try_epoll_wait(struct nsr_runner *r, const struct nsr_stmt *st, b
 	return n;
 }
 
+/* ---- files for sendfile(): in-memory files of zeros made by the script's dd
+ * lines, or existing host files opened read-only ------------------------------------- */
+
+static struct nsr_vfile *vfile_find(struct nsr_runner *r, const char *path)
+{
+	for (int i = 0; i < r->nvfiles; i++)
+		if (!strcmp(r->vfiles[i].path, path))
+			return &r->vfiles[i];
+	return NULL;
+}
+
+/* "dd ... if=/dev/zero of=PATH bs=B count=N" and "rm -f PATH" on in-memory files. */
+bool nsr_sys_shell_line(struct nsr_runner *r, const char *line)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", line);
+	char *words[16];
+	int n = 0;
+	for (char *t = strtok(buf, " \t"); t && n < 16; t = strtok(NULL, " \t"))
+		words[n++] = t;
+	if (n == 0)
+		return false;
+	const char *cmd = strrchr(words[0], '/') ? strrchr(words[0], '/') + 1 : words[0];
+	if (!strcmp(cmd, "rm")) {
+		for (int i = 1; i < n; i++) {
+			if (words[i][0] == '-')
+				continue;
+			struct nsr_vfile *v = vfile_find(r, words[i]);
+			if (v)
+				*v = r->vfiles[--r->nvfiles];
+		}
+		return true;
+	}
+	if (strcmp(cmd, "dd"))
+		return false;
+	const char *in = NULL, *out = NULL;
+	long long bs = 512, count = -1;
+	for (int i = 1; i < n; i++) {
+		if (!strncmp(words[i], "if=", 3))
+			in = words[i] + 3;
+		else if (!strncmp(words[i], "of=", 3))
+			out = words[i] + 3;
+		else if (!strncmp(words[i], "bs=", 3))
+			bs = atoll(words[i] + 3);
+		else if (!strncmp(words[i], "count=", 6))
+			count = atoll(words[i] + 6);
+		else if (strncmp(words[i], "status=", 7))
+			return false;
+	}
+	if (!in || !out || strcmp(in, "/dev/zero") || count < 0 || bs <= 0 || bs * count > (1 << 26) ||
+	    strlen(out) >= sizeof(r->vfiles[0].path))
+		return false;
+	struct nsr_vfile *v = vfile_find(r, out);
+	if (!v) {
+		if (r->nvfiles == (int)NS_ARRAY_SIZE(r->vfiles))
+			return false;
+		v = &r->vfiles[r->nvfiles++];
+		snprintf(v->path, sizeof(v->path), "%s", out);
+	}
+	v->size = (size_t)(bs * count);
+	return true;
+}
+
+static int64_t sys_open(struct nsr_runner *r, const struct nsr_stmt *st)
+{
+	const struct nsr_expr *pe = arg(st, 0);
+	bool ok;
+	int64_t fl = eval(r, arg(st, 1), &ok);
+	if (!pe || pe->kind != NSR_E_STR || !ok) {
+		nsr_r_skip_script(r, "open argument form not supported");
+		return 0;
+	}
+	if ((fl & 3) != 0) {
+		nsr_r_skip_script(r, "open: only O_RDONLY files are supported");
+		return 0;
+	}
+	struct nsr_vfile *v = vfile_find(r, pe->s);
+	int os_fd = -1;
+	if (!v) {
+		os_fd = open(pe->s, O_RDONLY | O_NONBLOCK);
+		if (os_fd < 0)
+			return -errno;      /* host errno numbers are Linux's here */
+		struct stat sb;
+		if (fstat(os_fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			close(os_fd);       /* devices and FIFOs could block the runner */
+			nsr_r_skip_script(r, "open: only regular files are supported");
+			return 0;
+		}
+	}
+	int want = is_ellipsis(st->ret) ? 100 : (int)eval(r, st->ret, &ok);
+	struct nsr_fd *f = want >= 0 ? fd_new(r, want) : NULL;
+	if (!f) {
+		if (os_fd >= 0)
+			close(os_fd);
+		return 0;
+	}
+	f->is_file = true;
+	f->os_fd = os_fd;
+	f->vfile = v ? (int)(v - r->vfiles) : -1;
+	return want;
+}
+
+/* Up to len bytes of the file at off into buf; bytes read or -errno. */
+static ssize_t file_read(struct nsr_runner *r, struct nsr_fd *in, uint64_t off, uint8_t *buf, size_t len)
+{
+	if (in->vfile >= 0) {
+		size_t sz = r->vfiles[in->vfile].size;
+		size_t n = off >= sz ? 0 : NS_MIN(len, sz - (size_t)off);
+		memset(buf, 0, n);
+		return (ssize_t)n;
+	}
+	ssize_t n = pread(in->os_fd, buf, len, (off_t)off);
+	return n < 0 ? -errno : n;
+}
+
+/* sendfile(out, in, [offset] or NULL, count): the file's bytes written like write(). */
+static int64_t try_sendfile(struct nsr_runner *r, const struct nsr_stmt *st, struct nsr_fd *out, bool first,
+			    bool block)
+{
+	bool ok, ok2;
+	struct nsr_fd *in = fd_get(r, arg(st, 1), false);
+	int64_t count = eval(r, arg(st, 3), &ok);
+	if (!in || !ok || count < 0 || count > (1 << 26))
+		return 0;
+	if (!in->is_file)
+		return -NS_EINVAL;
+	const struct nsr_expr *oe = arg(st, 2);
+	bool has_off = oe && !(oe->kind == NSR_E_SYM && !strcmp(oe->s, "NULL"));
+	int64_t off0 = has_off ? eval(r, oe, &ok2) : (int64_t)in->file_off;
+	if (has_off && !ok2)
+		return 0;
+	size_t done = first ? 0 : r->pend.progress;
+	uint8_t *buf = malloc((size_t)count + 1);
+	if (!buf)
+		return -NS_ENOMEM;
+	ssize_t rn = file_read(r, in, (uint64_t)off0 + done, buf, (size_t)count - done);
+	ssize_t n = rn;
+	if (rn > 0)
+		n = ns_send(stk(r), out->ns_fd, buf, (size_t)rn, NS_MSG_DONTWAIT | NS_MSG_NOSIGNAL);
+	free(buf);
+	if (n > 0)
+		done += (size_t)n;
+	if (!has_off)
+		in->file_off = (uint64_t)off0 + done;
+	if (block && rn > 0 && done < (size_t)count && (n > 0 || n == -NS_EAGAIN)) {
+		r->pend.progress = done;
+		return -NS_EAGAIN;
+	}
+	return done ? (int64_t)done : n;
+}
+
 /* One attempt at the statement's call: a result, or -EAGAIN to keep blocking. */
 static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool first, bool *blocking_ok)
 {
@@ -736,7 +1068,9 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 		check_poll_revents(r, st);
 		return n;
 	}
-	static const char *const unsupported[] = { "sendfile", "splice", "pipe", "open", "openat", "mmap",
+	if (!strcmp(c, "open"))
+		return sys_open(r, st);
+	static const char *const unsupported[] = { "splice", "pipe", "openat", "mmap",
 						   "sendmmsg", "recvmmsg", "io_uring_setup", "setsockopt_raw" };
 	for (size_t i = 0; i < NS_ARRAY_SIZE(unsupported); i++)
 		if (!strcmp(c, unsupported[i])) {
@@ -749,12 +1083,22 @@ static int64_t attempt(struct nsr_runner *r, const struct nsr_stmt *st, bool fir
 			return -NS_EBADF;
 		return 0;
 	}
+	if (!strcmp(c, "sendfile")) {
+		*blocking_ok = !f->nonblock;
+		return try_sendfile(r, st, f, first, *blocking_ok);
+	}
+	if (f->is_file && strcmp(c, "close")) {
+		nsr_r_skip_script(r, "%s on a file descriptor is not supported", c);
+		return 0;
+	}
 	if (f->is_epoll && strcmp(c, "close")) {
 		nsr_r_skip_script(r, "%s on an epoll descriptor is not supported", c);
 		return 0;
 	}
 	if (!strcmp(c, "close")) {
-		if (!f->is_epoll)
+		if (f->is_file && f->os_fd >= 0)
+			close(f->os_fd);
+		else if (!f->is_epoll)
 			ns_close(stk(r), f->ns_fd);
 		if (!f->is_epoll && f->ns_fd == r->sut_ns_fd)
 			r->sut_ns_fd = -1;
@@ -863,7 +1207,9 @@ bool nsr_sys_retry(struct nsr_runner *r)
 void nsr_sys_close_all(struct nsr_runner *r)
 {
 	for (int i = 0; i < NSR_MAX_FDS; i++) {
-		if (r->fds[i].used && !r->fds[i].is_epoll && r->fds[i].ns_fd >= 0)
+		if (r->fds[i].used && r->fds[i].is_file && r->fds[i].os_fd >= 0)
+			close(r->fds[i].os_fd);
+		else if (r->fds[i].used && !r->fds[i].is_epoll && r->fds[i].ns_fd >= 0)
 			ns_close(stk(r), r->fds[i].ns_fd);
 		r->fds[i].used = false;
 	}
