@@ -767,6 +767,35 @@ static void xmit_recovery(struct tcp_ep *ep, int rexmit)
 	xmit_retransmit_queue(ep);
 }
 
+/*
+ * The path MTU dropped (Linux tcp_simple_retransmit): records larger than the
+ * MSS now are lost; Loss state without touching cwnd (ssthresh keeps 3/4 of
+ * it, no undo), and retransmit what cwnd allows.
+ */
+void tcp_simple_retransmit(struct tcp_ep *ep)
+{
+	uint32_t mss = mss_of(ep), prior_lost = ep->lost_out;
+	for (uint32_t i = 0; i < ep->txr_n; i++) {
+		struct tcp_txrec *r = tcp_txr_get(ep, i);
+		uint32_t len = r->end - r->seq - ((ep->fin_sent && r->end == ep->fin_seq + 1) ? 1 : 0);
+		if (len > mss)
+			mark_lost(ep, r, NULL);
+	}
+	if (prior_lost == ep->lost_out)
+		return;
+	if (!ep->sack_ok)
+		limit_reno_sacked(ep);
+	if (ep->cc.ca_state != NS_TCP_CA_LOSS) {
+		ep->high_seq = ep->recover = ep->snd_nxt;
+		ep->cc.ssthresh = NS_MAX(ep->cc.ssthresh, (ep->cc.cwnd >> 1) + (ep->cc.cwnd >> 2));
+		ep->cc.prior_ssthresh = 0;
+		ep->undo_on = false;
+		ep->frto_on = false;
+		set_ca(ep, NS_TCP_CA_LOSS);
+	}
+	xmit_retransmit_queue(ep);
+}
+
 /* Sends retransmissions allowed by cwnd (after a window update or a timer). */
 void tcp_xmit_recovery(struct tcp_ep *ep)
 {

@@ -250,6 +250,7 @@ void tcp_sndq_purge(struct tcp_ep *ep)
 	ep->sndq.head = ep->sndq.tail = NULL;
 	ep->sndq.bytes = 0;
 	ep->txr_n = 0;
+	ep->sacked_out = ep->lost_out = ep->retrans_out = 0;
 }
 
 /* Copies [seq, seq+len) of the queue into dst. */
@@ -694,16 +695,16 @@ int tcp_retransmit_recs(struct tcp_ep *ep, uint32_t i, uint32_t n, bool tlp)
 	return (int)n;
 }
 
-/* Retransmits the record holding seq (PMTU shrink, Reno partial ACK). */
+void tcp_simple_retransmit(struct tcp_ep *ep);
+
+/* The path MTU shrank: retransmit what no longer fits (Linux tcp_simple_retransmit). */
 int tcp_retransmit_seq(struct tcp_ep *ep, uint32_t seq, uint32_t max_len)
 {
+	(void)seq;
 	(void)max_len;
-	if (ns_seq_lt(seq, ep->snd_una))
-		seq = ep->snd_una;
-	int i = tcp_txr_find(ep, seq);
-	if (i < 0)
-		return 0;
-	return tcp_retransmit_recs(ep, (uint32_t)i, 1, false);
+	uint32_t before = ep->total_retrans;
+	tcp_simple_retransmit(ep);
+	return ep->total_retrans != before;
 }
 
 /* ---- control segments ------------------------------------------------------------------------ */

@@ -123,7 +123,8 @@ static void run_transfer(const struct ns_test_pair_opts *po, uint64_t total, uin
 			"TcpExtTCPSackRecovery", "TcpExtTCPFastRetrans", "TcpExtTCPLossProbes",
 			"TcpExtTCPDSACKRecv", "TcpExtTCPSACKReneging", "TcpInErrs", "TcpExtTCPLossProbeRecovery",
 			"TcpExtTCPLostRetransmit", "TcpExtTCPFullUndo", "TcpExtTCPPartialUndo", "TcpExtTCPDSACKUndo",
-			"TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs", "TcpExtTCPSACKReorder" };
+			"TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs", "TcpExtTCPSACKReorder", "TcpExtTCPSackFailures",
+			"TcpExtTCPLossFailures", "TcpExtTCPSlowStartRetrans" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			uint64_t v = 0;
 			ns_stat_get(p.a.stk, names[i], &v);
