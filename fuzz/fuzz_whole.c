@@ -7,9 +7,13 @@
  *   segment the stack sent (so handshakes complete and data flows: seq and
  *   ack are taken relative to what the stack expects, then perturbed);
  *   inject UDP; inject an ICMP error quoting the stack's last segment;
- *   advance the virtual clock; make a socket call (connect, accept, send,
- *   recv, shutdown, close, setsockopt, getsockopt, poll, ioctl) on a small
- *   table of descriptors.
+ *   advance the virtual clock; make a socket call (connect, accept, send
+ *   and recv with every flag the stack knows (MSG_ZEROCOPY, MSG_EOR,
+ *   MSG_FASTOPEN, MSG_OOB, MSG_ERRQUEUE, ...), shutdown, close, setsockopt
+ *   (TCP, socket, IP/IPv6 and UDP levels, including TCP Fast Open,
+ *   zerocopy and timestamping), getsockopt, poll, ioctl, recvmsg with
+ *   control messages, Fast Open connects, multicast joins) on a small table
+ *   of descriptors.
  * One stack lives across inputs (creating and destroying one per input
  * costs two RCU barriers, ~30 ms).  Each input starts from the same state:
  * the random source is reseeded and the service sockets are fresh; at the
@@ -91,8 +95,10 @@ static void tcp_reply(struct st *s, struct rd *r)
 				seq = u32(r);
 		}
 	}
-	if (u8(r) & 1)
+	uint8_t x = u8(r);
+	if (x & 1)
 		v6 = !v6;
+	uint8_t ecn = (x >> 1) & 3;             /* IP ECN field: Not-ECT, ECT(1), ECT(0), CE */
 	ns_store_be16(seg, sport);
 	ns_store_be16(seg + 2, dport);
 	ns_store_be32(seg + 4, seq);
@@ -110,6 +116,12 @@ static void tcp_reply(struct st *s, struct rd *r)
 		seg[hl + i] = (uint8_t)i;
 	size_t n = v6 ? fz_ipv6(s->frame, sizeof(s->frame), NS_IPPROTO_TCP, seg, hl + plen, true, 64)
 		      : fz_ipv4(s->frame, sizeof(s->frame), NS_IPPROTO_TCP, seg, hl + plen, true);
+	if (n && v6) {
+		s->frame[15] = (uint8_t)((s->frame[15] & 0xcf) | ecn << 4);
+	} else if (n) {
+		s->frame[15] = (uint8_t)((s->frame[15] & 0xfc) | ecn);
+		fz_fix_ipv4_hdr(s->frame, n);
+	}
 	fz_inject(f, s->frame, n);
 }
 
@@ -167,12 +179,115 @@ static void raw_frame(struct st *s, struct rd *r)
 	fz_inject(&s->f, s->frame, len);
 }
 
+/* Option and flag numbers of features that may not be in ns_abi.h yet
+ * (Linux values; the stack answers ENOPROTOOPT/EINVAL until they land). */
+#define FZ_TCP_FASTOPEN 23
+#define FZ_TCP_FASTOPEN_CONNECT 30
+#define FZ_TCP_NOTSENT_LOWAT 25
+#define FZ_MSG_FASTOPEN 0x20000000
+
+static int send_flags(uint8_t b)
+{
+	static const int bits[] = { NS_MSG_MORE, NS_MSG_ZEROCOPY, NS_MSG_EOR, NS_MSG_OOB,
+				    NS_MSG_DONTWAIT, NS_MSG_NOSIGNAL, FZ_MSG_FASTOPEN, NS_MSG_WAITALL };
+	int f = 0;
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(bits); i++)
+		if (b & (1u << i))
+			f |= bits[i];
+	return f | NS_MSG_DONTWAIT;
+}
+
+static int recv_flags(uint8_t k)
+{
+	return NS_MSG_DONTWAIT | ((k & 0x40) ? NS_MSG_PEEK : 0) | ((k & 0x20) ? NS_MSG_OOB : 0) |
+	       ((k & 0x10) ? NS_MSG_TRUNC : 0) | ((k & 0x08) ? NS_MSG_ERRQUEUE : 0);
+}
+
+/* recvmsg with room for control messages (error queue: zerocopy
+ * notifications, timestamps, ICMP errors) */
+static void errqueue_recv(struct st *s, int fd, uint8_t k)
+{
+	union { struct cmsghdr h; uint8_t raw[256]; } ctl;
+	struct sockaddr_in6 from;
+	struct iovec iov = { s->buf, 512 };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = &ctl,
+			    .msg_controllen = (k & 0x80) ? 16 : sizeof(ctl) };  /* sometimes too small */
+	ns_recvmsg(s->f.stk, fd, &m, recv_flags(k) | NS_MSG_ERRQUEUE);
+	m.msg_controllen = sizeof(ctl);
+	m.msg_namelen = sizeof(from);
+	ns_recvmsg(s->f.stk, fd, &m, recv_flags(k) & ~NS_MSG_ERRQUEUE);
+}
+
+/* TCP Fast Open from the client side: the option, then sendto with
+ * MSG_FASTOPEN (data in the SYN once a cookie is known) or connect. */
+static void fastopen_connect(struct st *s, struct rd *r, uint8_t k)
+{
+	struct ns_stack *stk = s->f.stk;
+	bool v6 = k & 0x80;
+	int nfd = ns_socket(stk, v6 ? NS_AF_INET6 : NS_AF_INET, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
+	if (nfd < 0)
+		return;
+	int one = 1;
+	ns_setsockopt(stk, nfd, NS_IPPROTO_TCP, (k & 1) ? FZ_TCP_FASTOPEN_CONNECT : FZ_TCP_FASTOPEN,
+		      &one, sizeof(one));
+	struct sockaddr_in6 a6 = { .sin6_family = NS_AF_INET6, .sin6_port = htons(u16(r)) };
+	struct sockaddr_in a4 = { .sin_family = NS_AF_INET, .sin_port = a6.sin6_port };
+	memcpy(&a6.sin6_addr, fz_ip6_peer, 16);
+	memcpy(&a4.sin_addr, fz_ip4_peer, 4);
+	const struct sockaddr *sa = v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4;
+	socklen_t sl = v6 ? sizeof(a6) : sizeof(a4);
+	size_t n = u8(r) * 8u;
+	memset(s->buf, 'f', n);
+	if (k & 2)
+		ns_sendto(stk, nfd, s->buf, n, FZ_MSG_FASTOPEN, sa, sl);
+	else
+		ns_connect(stk, nfd, sa, sl);
+	put_fd(s, nfd);
+}
+
+/* Multicast membership and loop options on a UDP socket (IPv4 or IPv6). */
+static void mcast_call(struct st *s, struct rd *r, uint8_t k)
+{
+	struct ns_stack *stk = s->f.stk;
+	bool v6 = k & 0x80;
+	int nfd = ns_socket(stk, v6 ? NS_AF_INET6 : NS_AF_INET, NS_SOCK_DGRAM | NS_SOCK_NONBLOCK, 0);
+	if (nfd < 0)
+		return;
+	uint8_t m[20];
+	memset(m, 0, sizeof(m));
+	int ifindex = (int)(u8(r) % 3);
+	if (v6) {
+		m[0] = 0xff;
+		m[1] = u8(r);
+		m[15] = u8(r);
+		memcpy(m + 16, &ifindex, 4);
+		ns_setsockopt(stk, nfd, NS_IPPROTO_IPV6, 20 + (k & 1), m, (k & 2) ? 16 : 20);
+		ns_setsockopt(stk, nfd, NS_IPPROTO_IPV6, 19 /* IPV6_MULTICAST_LOOP */, &ifindex, sizeof(int));
+	} else {
+		m[0] = 224 + (u8(r) & 15);
+		m[3] = u8(r);
+		memcpy(m + 4, fz_ip4_stack, 4);
+		memcpy(m + 8, &ifindex, 4);
+		ns_setsockopt(stk, nfd, NS_IPPROTO_IP, 35 + (k & 1), m, (k & 2) ? 8 : 12);
+		ns_setsockopt(stk, nfd, NS_IPPROTO_IP, 34 /* IP_MULTICAST_LOOP */, &ifindex, sizeof(int));
+	}
+	/* and a datagram to the group (looped back when joined) */
+	struct sockaddr_in6 a6 = { .sin6_family = NS_AF_INET6, .sin6_port = htons(7) };
+	struct sockaddr_in a4 = { .sin_family = NS_AF_INET, .sin_port = htons(7) };
+	memcpy(&a6.sin6_addr, m, 16);
+	memcpy(&a4.sin_addr, m, 4);
+	ns_sendto(stk, nfd, "m", 1, 0, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+		  v6 ? sizeof(a6) : sizeof(a4));
+	put_fd(s, nfd);
+}
+
 static void sock_call(struct st *s, struct rd *r)
 {
 	struct ns_stack *stk = s->f.stk;
 	uint8_t op = u8(r), k = u8(r);
 	int fd = slot_fd(s, k);
-	switch (op % 14) {
+	switch (op % 18) {
 	case 0: {           /* connect to the peer, v4 or v6, port from input */
 		bool v6 = k & 0x80;
 		int nfd = ns_socket(stk, v6 ? NS_AF_INET6 : NS_AF_INET, NS_SOCK_STREAM | NS_SOCK_NONBLOCK, 0);
@@ -197,12 +312,11 @@ static void sock_call(struct st *s, struct rd *r)
 	case 2: {
 		size_t n = (size_t)u16(r) % sizeof(s->buf);
 		memset(s->buf, 'x', n);
-		ns_send(stk, fd, s->buf, n, (u8(r) & 1) ? NS_MSG_MORE : 0);
+		ns_send(stk, fd, s->buf, n, send_flags(u8(r)));
 		break;
 	}
 	case 3:
-		ns_recv(stk, fd, s->buf, (size_t)u16(r) % sizeof(s->buf),
-			NS_MSG_DONTWAIT | ((k & 0x40) ? NS_MSG_PEEK : 0));
+		ns_recv(stk, fd, s->buf, (size_t)u16(r) % sizeof(s->buf), recv_flags(k));
 		break;
 	case 4:
 		ns_shutdown(stk, fd, u8(r) % 4);
@@ -222,6 +336,18 @@ static void sock_call(struct st *s, struct rd *r)
 			{ NS_SOL_SOCKET, NS_SO_KEEPALIVE }, { NS_SOL_SOCKET, NS_SO_SNDBUF },
 			{ NS_SOL_SOCKET, NS_SO_RCVBUF }, { NS_SOL_SOCKET, NS_SO_LINGER },
 			{ NS_SOL_SOCKET, NS_SO_REUSEADDR }, { NS_IPPROTO_IP, NS_IP_TTL },
+			/* added as the protocols grew (session 2) */
+			{ NS_IPPROTO_TCP, NS_TCP_SYNCNT }, { NS_IPPROTO_TCP, NS_TCP_LINGER2 },
+			{ NS_IPPROTO_TCP, NS_TCP_WINDOW_CLAMP }, { NS_IPPROTO_TCP, NS_TCP_DEFER_ACCEPT },
+			{ NS_IPPROTO_TCP, FZ_TCP_FASTOPEN }, { NS_IPPROTO_TCP, FZ_TCP_FASTOPEN_CONNECT },
+			{ NS_IPPROTO_TCP, FZ_TCP_NOTSENT_LOWAT },
+			{ NS_SOL_SOCKET, NS_SO_ZEROCOPY }, { NS_SOL_SOCKET, NS_SO_TIMESTAMPING },
+			{ NS_SOL_SOCKET, NS_SO_TIMESTAMP }, { NS_SOL_SOCKET, NS_SO_TIMESTAMPNS },
+			{ NS_SOL_SOCKET, NS_SO_OOBINLINE }, { NS_SOL_SOCKET, NS_SO_RCVLOWAT },
+			{ NS_SOL_SOCKET, NS_SO_BROADCAST }, { NS_SOL_SOCKET, NS_SO_REUSEPORT },
+			{ NS_IPPROTO_IP, NS_IP_TOS }, { NS_IPPROTO_IP, NS_IP_RECVERR },
+			{ NS_IPPROTO_IPV6, NS_IPV6_TCLASS }, { NS_IPPROTO_IPV6, NS_IPV6_UNICAST_HOPS },
+			{ NS_IPPROTO_IPV6, NS_IPV6_RECVERR }, { 17 /* SOL_UDP */, 1 /* UDP_CORK */ },
 		};
 		uint8_t which = u8(r) % (uint8_t)NS_ARRAY_SIZE(opts);
 		int v[2] = { (int)u32(r), (int)(u8(r) % 5) };
@@ -271,6 +397,21 @@ static void sock_call(struct st *s, struct rd *r)
 		ns_recvfrom(stk, k & 1 ? s->f.udp6 : s->f.udp4, s->buf, sizeof(s->buf), NS_MSG_DONTWAIT,
 			    NULL, NULL);
 		break;
+	case 13:
+		errqueue_recv(s, fd, k);
+		break;
+	case 14:
+		fastopen_connect(s, r, k);
+		break;
+	case 15:
+		mcast_call(s, r, k);
+		break;
+	case 16: {          /* TCP_CONGESTION by name */
+		static const char *const cc[] = { "reno", "cubic", "bbr", "nope", "" };
+		const char *name = cc[u8(r) % NS_ARRAY_SIZE(cc)];
+		ns_setsockopt(stk, fd, NS_IPPROTO_TCP, NS_TCP_CONGESTION, name, (socklen_t)strlen(name));
+		break;
+	}
 	default: {
 		struct sockaddr_in6 a;
 		socklen_t l = sizeof(a);

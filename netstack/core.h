@@ -131,6 +131,11 @@ bool ns__timer_pending(struct ns_stack *stk, const struct ns_timer *t);
 /* Runs due timers; returns how many ran.  *next gets the next deadline. */
 int ns__timers_run(struct ns_stack *stk, uint64_t *next);
 size_t ns__timers_pending_count(struct ns_stack *stk);
+/* Heap operation counts since the stack was created (for benchmarks). */
+struct ns_timer_stats {
+	uint64_t insert, move, cancel, fire, pending;
+};
+void ns__timers_stats(struct ns_stack *stk, struct ns_timer_stats *out);
 
 /* ---- NICs and interface addresses --------------------------------------- */
 
@@ -233,6 +238,9 @@ struct ns_timer_heap {
 	struct ns_timer *running;       /* callback in progress */
 	pthread_t runner;
 	bool has_runner;
+	/* operation counts (under mu), for benchmarks: inserts, moves of a
+	 * pending timer, removals by cancel, callbacks run */
+	uint64_t n_insert, n_move, n_cancel, n_fire;
 };
 
 struct ns_ipv4;

@@ -144,8 +144,11 @@ int ns_route_del(struct ns_stack *stk, const struct ns_addr *dst, int plen);
 /* Per-stack settings under Linux's sysctl names ("net.ipv4.tcp_rmem" with
  * value "4096 131072 6291456", as `sysctl -w` takes it).  Supported:
  * net.ipv4.tcp_rmem and net.ipv4.tcp_wmem (min default max; they size new
- * TCP sockets' buffers and the window scale offered).  -ENOENT for an
- * unknown name, -EINVAL for a bad value.  get formats "MIN\tDEF\tMAX". */
+ * TCP sockets' buffers and the window scale offered); one number:
+ * net.ipv4.tcp_tw_reuse (0, 1, 2 = loopback only, the default),
+ * tcp_max_tw_buckets (262144), tcp_invalid_ratelimit (500 ms).  -ENOENT for
+ * an unknown name, -EINVAL for a bad value.  get formats "MIN\tDEF\tMAX"
+ * (or the one number). */
 int ns_sysctl_set(struct ns_stack *stk, const char *name, const char *value);
 int ns_sysctl_get(struct ns_stack *stk, const char *name, char *buf, size_t len);
 

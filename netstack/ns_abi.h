@@ -161,6 +161,9 @@
 #define NS_TCP_QUICKACK 12
 #define NS_TCP_CONGESTION 13
 #define NS_TCP_USER_TIMEOUT 18
+#define NS_TCP_NOTSENT_LOWAT 25
+#define NS_TCP_INQ 36
+#define NS_TCP_CM_INQ NS_TCP_INQ
 
 /* error queue, zerocopy and timestamping (netstack/errqueue.c) */
 #define NS_ENOMSG 42
@@ -229,6 +232,7 @@ struct ns_sock_extended_err {
 #define NS_FIONREAD 0x541B
 #define NS_SIOCINQ NS_FIONREAD
 #define NS_SIOCOUTQ 0x5411
+#define NS_SIOCATMARK 0x8905
 #define NS_FIONBIO 0x5421
 #define NS_F_GETFL 3
 #define NS_F_SETFL 4

@@ -139,6 +139,8 @@ void ns_pkt_unref(struct ns_pkt *p)
 #endif
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (p->destructor)
+		p->destructor(p);
 	if (p->pool) {
 		atomic_fetch_sub(&p->pool->used, p->truesize);
 		atomic_fetch_sub(&p->pool->live, 1);

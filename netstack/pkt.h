@@ -57,6 +57,10 @@ struct ns_pkt {
 	uint64_t tstamp;                /* rx time (stack clock) or owner's use */
 	void *owner;                    /* socket this packet is charged to, or NULL */
 	uint32_t charged;               /* bytes charged to owner */
+	/* a sender's send-buffer charge (UDP, Linux skb->destructor = sock_wfree):
+	 * called once when the packet is freed; never copied with the packet */
+	void (*destructor)(struct ns_pkt *p);
+	void *wowner;                   /* the destructor's socket */
 };
 
 enum { NS_PKT_HOST = 0, NS_PKT_BROADCAST, NS_PKT_MULTICAST, NS_PKT_OTHER };

@@ -66,7 +66,9 @@
 	X(TcpExtTCPACKSkippedChallenge) X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies) \
 	X(TcpExtTCPRetransFail) X(TcpExtTCPMinTTLDrop) X(TcpExtTCPHystartTrainDetect) \
 	X(TcpExtTCPHystartDelayDetect) X(TcpExtTCPTimeWaitOverflow) \
+	X(TcpExtTCPACKSkippedFinWait2) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtPAWSTimewait) \
 	X(TcpExtTCPDSACKUndo) \
+	X(TcpExtTCPDeferAcceptDrop) \
 	/* Ip6 */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
 	X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDiscards) \

@@ -101,6 +101,7 @@ static void arm_locked(struct ns_stack *stk, struct ns_timer *t, uint64_t when)
 	struct ns_timer_heap *th = &stk->timers;
 	if (t->idx != NS_TIMER_IDLE) {
 		uint64_t old = t->when;
+		th->n_move++;
 		t->when = when;
 		if (when < old)
 			sift_up(th, t->idx);
@@ -108,6 +109,7 @@ static void arm_locked(struct ns_stack *stk, struct ns_timer *t, uint64_t when)
 			sift_down(th, t->idx);
 	} else {
 		t->when = when;
+		th->n_insert++;
 		if (!heap_insert(th, t)) {
 			/* Out of memory for the heap: run it as soon as possible instead of losing it. */
 			ns__log(NS_LOG_ERROR, "timer heap allocation failed");
@@ -135,8 +137,10 @@ void ns__timer_arm_earlier(struct ns_stack *stk, struct ns_timer *t, uint64_t wh
 void ns__timer_cancel(struct ns_stack *stk, struct ns_timer *t)
 {
 	pthread_mutex_lock(&stk->timers.mu);
-	if (t->idx != NS_TIMER_IDLE)
+	if (t->idx != NS_TIMER_IDLE) {
 		heap_remove(&stk->timers, t);
+		stk->timers.n_cancel++;
+	}
 	pthread_mutex_unlock(&stk->timers.mu);
 }
 
@@ -144,8 +148,10 @@ void ns__timer_cancel_sync(struct ns_stack *stk, struct ns_timer *t)
 {
 	struct ns_timer_heap *th = &stk->timers;
 	pthread_mutex_lock(&th->mu);
-	if (t->idx != NS_TIMER_IDLE)
+	if (t->idx != NS_TIMER_IDLE) {
 		heap_remove(th, t);
+		th->n_cancel++;
+	}
 	while (th->running == t && th->has_runner && !pthread_equal(th->runner, pthread_self()))
 		pthread_cond_wait(&th->cv, &th->mu);
 	pthread_mutex_unlock(&th->mu);
@@ -167,6 +173,17 @@ size_t ns__timers_pending_count(struct ns_stack *stk)
 	return n;
 }
 
+void ns__timers_stats(struct ns_stack *stk, struct ns_timer_stats *out)
+{
+	pthread_mutex_lock(&stk->timers.mu);
+	out->insert = stk->timers.n_insert;
+	out->move = stk->timers.n_move;
+	out->cancel = stk->timers.n_cancel;
+	out->fire = stk->timers.n_fire;
+	out->pending = stk->timers.n;
+	pthread_mutex_unlock(&stk->timers.mu);
+}
+
 int ns__timers_run(struct ns_stack *stk, uint64_t *next)
 {
 	struct ns_timer_heap *th = &stk->timers;
@@ -179,6 +196,7 @@ int ns__timers_run(struct ns_stack *stk, uint64_t *next)
 	while (th->n > 0 && th->h[0]->when <= now && ran < 100000) {
 		struct ns_timer *t = th->h[0];
 		heap_remove(th, t);
+		th->n_fire++;
 		th->running = t;
 		ns_timer_fn fn = t->fn;
 		void *arg = t->arg;

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include "tcp_internal.h"
+#include "tcp_timewait.h"
 
 struct ns_tcp *tcp_of(struct ns_stack *stk) { return stk->tcp; }
 
@@ -29,11 +30,13 @@ int ns__tcp_init(struct ns_stack *stk)
 	tcp->wmem[2] = TCP_WMEM_MAX_DEFAULT;
 	tcp->ehash = ns__lfht_new(1024);
 	tcp->lhash = ns__lfht_new(64);
-	if (!tcp->ehash || !tcp->lhash) {
+	if (!tcp->ehash || !tcp->lhash || tcp_tw_init(tcp) < 0) {
 		if (tcp->ehash)
 			cds_lfht_destroy(tcp->ehash, NULL);
 		if (tcp->lhash)
 			cds_lfht_destroy(tcp->lhash, NULL);
+		if (tcp->twhash)
+			cds_lfht_destroy(tcp->twhash, NULL);
 		free(tcp);
 		return -NS_ENOMEM;
 	}
@@ -84,6 +87,55 @@ static void tcp_abort_all(struct ns_tcp *tcp, struct cds_lfht *ht)
 	(void)tcp;
 }
 
+/*
+ * A closed listener's embryonic children (SYN_RECV, not yet queued for
+ * accept) go at once, silently, like Linux's request sockets whose listener
+ * is gone (reqsk_timer_handler / tcp_v4_rcv drop them; a later ACK from the
+ * peer finds no socket and gets a RST).  Called without locks held.
+ */
+void tcp_listen_drop_synq(struct tcp_ep *lep)
+{
+	struct ns_tcp *tcp = lep->tcp;
+	struct ns_sock **v = NULL;
+	size_t n = 0, cap = 0;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+	ns_rcu_read_lock();
+	for (cds_lfht_first(tcp->ehash, &it); (node = cds_lfht_iter_get_node(&it)) != NULL;
+	     cds_lfht_next(tcp->ehash, &it)) {
+		struct tcp_ep *ep = caa_container_of(node, struct tcp_ep, hnode);
+		/* unlocked peeks, checked again under the child's lock */
+		if (__atomic_load_n(&ep->parent, __ATOMIC_RELAXED) != lep ||
+		    __atomic_load_n(&ep->state, __ATOMIC_RELAXED) != TCP_SYN_RECV)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct ns_sock **nv = realloc(v, nc * sizeof(*nv));
+			if (!nv)
+				break;  /* the rest expire on their SYN-ACK timer */
+			v = nv;
+			cap = nc;
+		}
+		if (urcu_ref_get_unless_zero(&ep->sk->ref))
+			v[n++] = ep->sk;
+	}
+	ns_rcu_read_unlock();
+	for (size_t i = 0; i < n; i++) {
+		struct ns_sock *sk = v[i];
+		struct tcp_ep *c = tcp_ep_of(sk);
+		pthread_mutex_lock(&sk->mu);
+		if (c && c->parent == lep && c->state == TCP_SYN_RECV && !c->in_accq) {
+			tcp_set_state(c, TCP_CLOSE);
+			tcp_done(c);
+		}
+		pthread_mutex_unlock(&sk->mu);
+		if (c)
+			tcp_post_unlock(c);     /* SYN queue accounting, creation reference */
+		ns__sock_put(sk);
+	}
+	free(v);
+}
+
 void ns__tcp_fini(struct ns_stack *stk)
 {
 	struct ns_tcp *tcp = stk->tcp;
@@ -91,10 +143,12 @@ void ns__tcp_fini(struct ns_stack *stk)
 		return;
 	tcp_abort_all(tcp, tcp->lhash);
 	tcp_abort_all(tcp, tcp->ehash);
+	tcp_tw_fini(tcp);
 	/* the deferred table references drop now */
 	ns_rcu_synchronize();
 	urcu_bp_barrier();
 	cds_lfht_destroy(tcp->ehash, NULL);
+	cds_lfht_destroy(tcp->twhash, NULL);
 	cds_lfht_destroy(tcp->lhash, NULL);
 	pthread_mutex_destroy(&tcp->bind_mu);
 	pthread_mutex_destroy(&tcp->chal_mu);
@@ -299,25 +353,29 @@ void tcp_unhash(struct tcp_ep *ep)
 
 static unsigned bslot(uint16_t port) { return port & (TCP_BHASH_SIZE - 1); }
 
-/* Do the local addresses of a and b (b binding addr/family) overlap? */
-static bool addr_overlap(const struct tcp_ep *o, const struct ns_addr *addr, int family, bool v6only)
+/* Do the local addresses of an owner (o_laddr, socket family, v6only) and
+ * of a socket binding addr/family overlap? (also for TIME_WAIT records) */
+bool tcp_addr_overlap(const struct ns_addr *o_laddr, int o_family, bool o_v6only, const struct ns_addr *addr,
+		      int family, bool v6only);
+bool tcp_addr_overlap(const struct ns_addr *o_laddr, int o_family, bool o_v6only, const struct ns_addr *addr,
+		      int family, bool v6only)
 {
-	bool o_any = ns_addr_is_any(&o->laddr);
+	bool o_any = ns_addr_is_any(o_laddr);
 	bool a_any = ns_addr_is_any(addr);
 	/* which families each side accepts */
-	bool o_v4 = o->laddr.family == NS_AF_INET || (o->family == NS_AF_INET6 && o_any && !o->v6only);
-	bool o_v6 = o->laddr.family == NS_AF_INET6;
+	bool o_v4 = o_laddr->family == NS_AF_INET || (o_family == NS_AF_INET6 && o_any && !o_v6only);
+	bool o_v6 = o_laddr->family == NS_AF_INET6;
 	bool a_v4 = addr->family == NS_AF_INET || (family == NS_AF_INET6 && a_any && !v6only);
 	bool a_v6 = addr->family == NS_AF_INET6;
 	if (o_v4 && a_v4) {
-		if ((o_any && (o->laddr.family == NS_AF_INET || o_v4)) || (a_any && a_v4))
+		if ((o_any && (o_laddr->family == NS_AF_INET || o_v4)) || (a_any && a_v4))
 			if (o_any || a_any)
 				return true;
-		if (o->laddr.family == NS_AF_INET && addr->family == NS_AF_INET && ns_addr_eq(&o->laddr, addr))
+		if (o_laddr->family == NS_AF_INET && addr->family == NS_AF_INET && ns_addr_eq(o_laddr, addr))
 			return true;
 	}
 	if (o_v6 && a_v6) {
-		if (o_any || a_any || ns_addr_eq(&o->laddr, addr))
+		if (o_any || a_any || ns_addr_eq(o_laddr, addr))
 			return true;
 	}
 	return false;
@@ -341,7 +399,7 @@ static bool bind_conflict(const struct tcp_ep *ep, const struct tcp_ep *o, const
 	} else if (ep->sk->reuseport && o->sk->reuseport) {
 		return false;   /* one user: SO_REUSEPORT always shares */
 	}
-	return addr_overlap(o, addr, ep->family, ep->v6only);
+	return tcp_addr_overlap(&o->laddr, o->family, o->v6only, addr, ep->family, ep->v6only);
 }
 
 static bool port_conflict_locked(struct ns_tcp *tcp, const struct tcp_ep *ep, const struct ns_addr *addr,
@@ -350,7 +408,7 @@ static bool port_conflict_locked(struct ns_tcp *tcp, const struct tcp_ep *ep, co
 	for (struct tcp_ep *o = tcp->bhash[bslot(port)]; o; o = o->bnext)
 		if (o->lport == port && bind_conflict(ep, o, addr, relax))
 			return true;
-	return false;
+	return tcp_tw_port_conflict_locked(tcp, ep, addr, port, relax);
 }
 
 static bool port_used_locked(struct ns_tcp *tcp, uint16_t port)
@@ -358,26 +416,31 @@ static bool port_used_locked(struct ns_tcp *tcp, uint16_t port)
 	for (struct tcp_ep *o = tcp->bhash[bslot(port)]; o; o = o->bnext)
 		if (o->lport == port)
 			return true;
-	return false;
+	return tcp_tw_port_used_locked(tcp, port);
 }
 
 static void bhash_add_locked(struct ns_tcp *tcp, struct tcp_ep *ep)
 {
-	unsigned s = bslot(ep->lport);
-	ep->bnext = tcp->bhash[s];
-	tcp->bhash[s] = ep;
+	struct tcp_ep **head = &tcp->bhash[bslot(ep->lport)];
+	ep->bnext = *head;
+	if (ep->bnext)
+		ep->bnext->bpprev = &ep->bnext;
+	ep->bpprev = head;
+	*head = ep;
 	ep->bound = true;
 }
 
+/* O(1): a listener's port may hold 100,000 children (doubly linked chain). */
 static void bhash_del_locked(struct ns_tcp *tcp, struct tcp_ep *ep)
 {
-	for (struct tcp_ep **pp = &tcp->bhash[bslot(ep->lport)]; *pp; pp = &(*pp)->bnext) {
-		if (*pp == ep) {
-			*pp = ep->bnext;
-			break;
-		}
+	(void)tcp;
+	if (ep->bpprev) {
+		*ep->bpprev = ep->bnext;
+		if (ep->bnext)
+			ep->bnext->bpprev = ep->bpprev;
 	}
 	ep->bnext = NULL;
+	ep->bpprev = NULL;
 	ep->bound = false;
 }
 
@@ -446,7 +509,7 @@ static bool port_ok_for_connect_locked(struct ns_tcp *tcp, uint16_t port)
 	for (struct tcp_ep *o = tcp->bhash[bslot(port)]; o; o = o->bnext)
 		if (o->lport == port && (o->bind_port_lock || o->state == TCP_LISTEN))
 			return false;
-	return true;
+	return !tcp_tw_port_locked_for_connect(tcp, port);
 }
 
 struct connect_ctx {
@@ -460,10 +523,15 @@ static bool connect_port_free(void *vctx, uint16_t port)
 	if (!port_ok_for_connect_locked(c->tcp, port))
 		return false;
 	struct tcp_ep *o = tcp_lookup_established(c->tcp, &c->ep->laddr, port, &c->ep->raddr, c->ep->rport);
-	if (!o)
-		return true;
-	ns__sock_put(o->sk);
-	return false;
+	if (o) {
+		ns__sock_put(o->sk);
+		return false;
+	}
+	/* a TIME_WAIT record of the tuple: reusable with net.ipv4.tcp_tw_reuse */
+	c->ep->lport = port;
+	bool ok = tcp_tw_check_connect_locked(c->tcp, c->ep, true) == 0;
+	c->ep->lport = 0;
+	return ok;
 }
 
 int tcp_hash_connect(struct tcp_ep *ep)
@@ -472,8 +540,12 @@ int tcp_hash_connect(struct tcp_ep *ep)
 	int err;
 	pthread_mutex_lock(&tcp->bind_mu);
 	if (ep->bound) {
-		/* explicit port: the 4-tuple must be free (TIME_WAIT included) */
-		err = ehash_insert_locked(ep);
+		/* explicit port: the 4-tuple must be free; a TIME_WAIT record of it
+		 * gives way when timestamps protect the new connection (Linux
+		 * __inet_check_established with tcp_twsk_unique) */
+		err = tcp_tw_check_connect_locked(tcp, ep, false);
+		if (err == 0)
+			err = ehash_insert_locked(ep);
 		pthread_mutex_unlock(&tcp->bind_mu);
 		return err;
 	}
@@ -495,8 +567,14 @@ int tcp_hash_connect(struct tcp_ep *ep)
 
 /* ---- ISN, challenge ACK budget ------------------------------------------------------ */
 
-uint32_t tcp_new_isn(struct ns_tcp *tcp, const struct tcp_ep *ep)
+uint32_t tcp_new_isn(struct ns_tcp *tcp, struct tcp_ep *ep)
 {
+	if (ep->tw_isn) {
+		/* after a TIME_WAIT record of the tuple: past its sequence space */
+		uint32_t isn = ep->tw_isn;
+		ep->tw_isn = 0;
+		return isn;
+	}
 	return ns_tcp_isn(&tcp->sec, &ep->laddr, ep->lport, &ep->raddr, ep->rport, ns__now(tcp->stk));
 }
 
@@ -601,4 +679,59 @@ int ns__tcp_sysctl(struct ns_stack *stk, const char *name, const uint32_t v[3], 
 		for (int i = 0; i < 3; i++)
 			out[i] = t[i];
 	return 0;
+}
+
+/* One-number TCP settings (Linux ranges): net.ipv4.tcp_tw_reuse 0..2 (2 =
+ * loopback only, the default), tcp_max_tw_buckets >= 0, tcp_invalid_ratelimit
+ * (ms, >= 0).  -ENOENT for another name. */
+int ns__tcp_sysctl_int(struct ns_stack *stk, const char *name, const long *v, long *out)
+{
+	struct ns_tcp *tcp = stk->tcp;
+	if (strcmp(name, "tcp_tw_reuse") == 0) {
+		if (v && (*v < 0 || *v > 2))
+			return -NS_EINVAL;
+		if (v)
+			tcp->tw_reuse = (int)*v;
+		if (out)
+			*out = tcp->tw_reuse;
+	} else if (strcmp(name, "tcp_max_tw_buckets") == 0) {
+		if (v && (*v < 0 || *v > INT32_MAX))
+			return -NS_EINVAL;
+		if (v)
+			tcp->max_tw_buckets = (uint32_t)*v;
+		if (out)
+			*out = tcp->max_tw_buckets;
+	} else if (strcmp(name, "tcp_invalid_ratelimit") == 0) {
+		if (v && (*v < 0 || *v > INT32_MAX))
+			return -NS_EINVAL;
+		if (v)
+			tcp->invalid_ratelimit_ms = (uint32_t)*v;
+		if (out)
+			*out = tcp->invalid_ratelimit_ms;
+	} else {
+		return -NS_ENOENT;
+	}
+	return 0;
+}
+
+/* ---- per-socket rate limit of ACKs to invalid segments (Linux tcp_oow_rate_limited) ---- */
+
+bool tcp_oow_rate_limited_stamp(struct tcp_ep *ep, int stat)
+{
+	uint64_t now = ns__now(ep->stk);
+	uint64_t lim = (uint64_t)ep->tcp->invalid_ratelimit_ms * NS_NSEC_PER_MSEC;
+	if (ep->last_oow_ack && now - ep->last_oow_ack < lim) {
+		ns__stat_inc(ep->stk, stat);
+		return true;
+	}
+	ep->last_oow_ack = now;
+	return false;
+}
+
+bool tcp_oow_rate_limited(struct tcp_ep *ep, const struct tcp_seg *seg, int stat)
+{
+	/* data segments without SYN are not likely part of an ACK loop */
+	if (seg->seq != seg->end_seq && !(seg->flags & TCPF_SYN))
+		return false;
+	return tcp_oow_rate_limited_stamp(ep, stat);
 }

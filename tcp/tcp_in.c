@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include "tcp_internal.h"
+#include "tcp_timewait.h"
 
 void tcp_sndbuf_expand(struct tcp_ep *ep);
 void tcp_select_initial_window(struct tcp_ep *ep);
@@ -115,6 +116,9 @@ void ns__tcp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_me
 		}
 		break;
 	}
+	/* a TIME_WAIT record answers, or lets a new SYN through to the listener */
+	if (tcp_tw_rcv(tcp, &seg) == TCP_TW_DONE)
+		return;
 	struct tcp_ep *lep = tcp_lookup_listener(tcp, &m->dst, seg.dport, &m->src, seg.sport,
 						 m->nic ? m->nic->id : 0);
 	if (lep) {
@@ -208,6 +212,7 @@ void tcp_listen_rcv(struct tcp_ep *lep, struct tcp_seg *seg)
 	struct tcp_ep *c = tcp_ep_of(csk);
 	pthread_mutex_lock(&csk->mu);
 	child_from_syn(c, seg);
+	c->tw_isn = seg->tw_isn;
 	c->iss = tcp_new_isn(c->tcp, c);
 	if (c->ts_ok)
 		c->ts_offset = ns_tcp_ts_offset(&c->tcp->sec, &c->laddr, &c->raddr);
@@ -596,8 +601,11 @@ static bool tcp_ack(struct tcp_ep *ep, struct tcp_seg *seg)
 	uint32_t prior_una = ep->snd_una;
 	uint32_t prior_wnd = ep->snd_wnd;
 	if (ns_seq_gt(ack, ep->snd_nxt)) {
-		/* acknowledges something not yet sent: ACK and drop (RFC 9293 / 5961 5.2) */
-		tcp_send_challenge_ack(ep);
+		/* acknowledges something not yet sent: drop it (RFC 9293 3.10.7.4).
+		 * Linux answers with a challenge ACK only outside ESTABLISHED
+		 * (tcp_rcv_state_process); tcp_rcv_established drops silently. */
+		if (ep->state != TCP_ESTABLISHED)
+			tcp_send_challenge_ack(ep);
 		return false;
 	}
 	if (ns_seq_lt(ack, prior_una - ep->max_window)) {
@@ -808,6 +816,21 @@ static void ack_snd_check(struct tcp_ep *ep)
 		tcp_send_delayed_ack(ep);
 }
 
+/* TCP_DEFER_ACCEPT (Linux tcp_check_req): while the listener defers, the
+ * handshake's bare ACK (no data, no FIN) is dropped; the child stays in
+ * SYN_RECV remembering it was acknowledged (its SYN-ACK timer then waits,
+ * see tcp_timer.c) until data arrives. */
+static bool defer_bare_ack(struct tcp_ep *ep, const struct tcp_seg *seg)
+{
+	if (!ep->parent || seg->len || (seg->flags & TCPF_FIN))
+		return false;
+	uint8_t defer = __atomic_load_n(&ep->parent->defer_accept, __ATOMIC_RELAXED);
+	if (ep->retransmits >= defer)
+		return false;
+	ep->defer_wait = true;
+	return true;
+}
+
 void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 {
 	ep->segs_in++;
@@ -834,22 +857,27 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		goto drop;
 	}
 	/* first: sequence number, with PAWS before it (RFC 7323 5.3) */
+	/* scale: ACKs to invalid segments at most every tcp_invalid_ratelimit per
+	 * socket (Linux tcp_oow_rate_limited; a request sock counts SynRecv) */
+	bool synrecv = ep->state == TCP_SYN_RECV && ep->parent;
 	if (paws_reject(ep, seg)) {
 		NS_STAT_INC(ep->stk, TcpExtPAWSEstab);
-		if (!(seg->flags & TCPF_RST))
+		if (!(seg->flags & TCPF_RST) &&
+		    !tcp_oow_rate_limited(ep, seg, synrecv ? NS_STAT_TcpExtTCPACKSkippedSynRecv
+							   : NS_STAT_TcpExtTCPACKSkippedPAWS))
 			tcp_send_ack(ep);
 		goto drop;
 	}
 	if (!ns_seq_linux_acceptable(seg->seq, seg->end_seq, ep->rcv_wup, ep->rcv_nxt, receive_window(ep))) {
 		/* RFC 9293: ACK an unacceptable segment, at most every 500 ms
 		 * (Linux tcp_oow_rate_limited) so two confused ends cannot ping-pong */
-		if (!(seg->flags & TCPF_RST)) {
-			uint64_t now = ns__now(ep->stk);
-			if (seg->len == 0 && !(seg->flags & (TCPF_SYN | TCPF_FIN)) && ep->last_oow_ack &&
-			    now - ep->last_oow_ack < TCP_INVALID_RATELIMIT_NS) {
-				NS_STAT_INC(ep->stk, TcpExtTCPACKSkippedSeq);
-			} else {
-				ep->last_oow_ack = now;
+		if ((seg->flags & TCPF_SYN) && !(seg->flags & TCPF_RST) && !synrecv) {
+			/* Linux tcp_validate_incoming: an out-of-window SYN gets a challenge ACK */
+			NS_STAT_INC(ep->stk, TcpExtTCPSYNChallenge);
+			tcp_send_challenge_ack(ep);
+		} else if (!(seg->flags & TCPF_RST)) {
+			if (!tcp_oow_rate_limited(ep, seg, synrecv ? NS_STAT_TcpExtTCPACKSkippedSynRecv
+								   : NS_STAT_TcpExtTCPACKSkippedSeq)) {
 				if (ns_seq_lt(seg->end_seq, ep->rcv_nxt) && seg->len && ep->sack_ok) {
 					/* a retransmission of data we have: D-SACK it (RFC 2883) */
 					ns_sack_rcv_dsack(&ep->ofo.sack, seg->seq, seg->end_seq);
@@ -899,6 +927,10 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 	if (ep->state == TCP_SYN_RECV) {
 		if (!ns_seq_gt(seg->ack, ep->snd_una) || ns_seq_gt(seg->ack, ep->snd_nxt)) {
 			tcp_send_reset_reply(ep->stk, seg);
+			goto drop;
+		}
+		if (defer_bare_ack(ep, seg)) {
+			NS_STAT_INC(ep->stk, TcpExtTCPDeferAcceptDrop);
 			goto drop;
 		}
 		if (ep->parent && ep->parent->lst && ep->parent->lst->acc_qlen > ep->parent->lst->backlog) {
@@ -990,6 +1022,8 @@ void tcp_rcv_state(struct tcp_ep *ep, struct tcp_seg *seg)
 		ep->ack_pending = true;
 	/* send what the ACK allowed, then decide about our ACK */
 	tcp_push(ep, false);
+	if (ep->notsent_lowat && tcp_stream_writeable(ep, 1))
+		wake(ep);       /* Linux tcp_check_space after tcp_data_snd_check */
 	ack_snd_check(ep);
 drop:
 	if (seg->pkt)

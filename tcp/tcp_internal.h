@@ -133,10 +133,12 @@ struct tcp_seg {
 	struct ns_tcp_opts opt;
 	struct ns_pkt *pkt;             /* data at the payload */
 	const struct ns_ip_meta *m;
+	uint32_t tw_isn;                /* scale: ISN for a SYN a TIME_WAIT record let through (0 none) */
 };
 
 /* ---- per-stack state --------------------------------------------------------- */
 struct tcp_bind_bucket;
+struct tcp_tw;
 
 #define TCP_BHASH_SIZE 4096
 
@@ -157,6 +159,14 @@ struct ns_tcp {
 	/* net.ipv4.tcp_rmem / tcp_wmem: min, default, max (read where an endpoint
 	 * sizes its buffers; written by ns_sysctl_set, a plain store of 32-bit values) */
 	_Atomic uint32_t rmem[3], wmem[3];
+	/* scale: TIME_WAIT records (tcp_timewait.c), their per-port bind chains
+	 * (under bind_mu), net.ipv4.tcp_tw_reuse / tcp_max_tw_buckets /
+	 * tcp_invalid_ratelimit (ms) */
+	struct cds_lfht *twhash;
+	struct tcp_tw *twbhash[TCP_BHASH_SIZE];
+	_Atomic int tw_reuse;
+	_Atomic uint32_t max_tw_buckets;
+	_Atomic uint32_t invalid_ratelimit_ms;
 };
 
 /* ---- send-queue chunk bookkeeping ----------------------------------------- */
@@ -205,6 +215,7 @@ struct tcp_ep {
 	bool bind_port_lock;            /* user chose the port (SOCK_BINDPORT_LOCK) */
 	bool bind_addr_lock;            /* user chose the address */
 	struct tcp_ep *bnext;           /* bhash chain */
+	struct tcp_ep **bpprev;         /* scale: the pointer to us in the chain (O(1) unbind) */
 	uint32_t flow_hash;
 
 	uint8_t state;
@@ -349,8 +360,19 @@ struct tcp_ep {
 	bool notify_parent;             /* set on input: queue on parent after unlocking */
 	struct tcp_listen *lst;         /* listener state when LISTEN */
 
+	/* scale: ISN taken over from a reused TIME_WAIT record (0: none) */
+	uint32_t tw_isn;
+
 	/* MSG_EOR marks, MSG_ZEROCOPY notifications, SO_TIMESTAMPING keys (tcp_zc.c; NULL until used) */
 	struct tcp_xf *xf;
+
+	/* socket-option conformance (conform): TCP_NOTSENT_LOWAT (0 = the sysctl
+	 * default, unlimited), TCP_INQ (cmsg on recvmsg), TCP_DEFER_ACCEPT
+	 * (listener: seconds -> SYN-ACK retransmissions; child: waiting for data) */
+	uint32_t notsent_lowat;
+	bool recv_inq;
+	uint8_t defer_accept;           /* Linux icsk_accept_queue.rskq_defer_accept (retransmissions) */
+	bool defer_wait;                /* child: handshake ACK seen without data, kept in SYN_RECV */
 };
 
 enum { TCP_RTX_NONE = 0, TCP_RTX_RTO, TCP_RTX_PROBE0, TCP_RTX_TLP, TCP_RTX_REO };
@@ -374,14 +396,21 @@ int tcp_hash_connect(struct tcp_ep *ep);
 int tcp_ehash_insert(struct tcp_ep *ep);
 int tcp_lhash_insert(struct tcp_ep *ep);
 void tcp_unhash(struct tcp_ep *ep);
-uint32_t tcp_new_isn(struct ns_tcp *tcp, const struct tcp_ep *ep);
+uint32_t tcp_new_isn(struct ns_tcp *tcp, struct tcp_ep *ep);
 bool tcp_challenge_ack_allowed(struct ns_tcp *tcp);
+/* scale: Linux tcp_oow_rate_limited(): true (and stat counted) when an ACK to
+ * an invalid segment went out less than tcp_invalid_ratelimit ago; pure ACKs
+ * and SYNs only (the _stamp variant: any segment). */
+bool tcp_oow_rate_limited(struct tcp_ep *ep, const struct tcp_seg *seg, int stat);
+bool tcp_oow_rate_limited_stamp(struct tcp_ep *ep, int stat);
 /* Moves ep to state, maintaining TcpCurrEstab and unhashing on CLOSE. */
 void tcp_set_state(struct tcp_ep *ep, int state);
 /* Full teardown to CLOSE: drops queues, timers, tables. */
 void tcp_done(struct tcp_ep *ep);
 /* Error on the connection: records it, wakes, tcp_done. */
 void tcp_reset_ep(struct tcp_ep *ep, int err);
+/* A closed listener's SYN_RECV children are dropped at once (no locks held). */
+void tcp_listen_drop_synq(struct tcp_ep *lep);
 
 /* ---- tcp_in.c --------------------------------------------------------------- */
 /* Processes seg on ep (sk->mu held). Consumes seg->pkt. */
@@ -446,6 +475,8 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep);
 void tcp_child_to_accept_queue(struct tcp_ep *child);
 void tcp_listen_stop(struct tcp_ep *lep);
 int tcp_poll_locked(struct ns_sock *sk);
+/* Linux __sk_stream_is_writeable(sk, wake): buffer room and TCP_NOTSENT_LOWAT. */
+bool tcp_stream_writeable(struct tcp_ep *ep, int wake);
 
 /* Stack clock in TCP timestamp units (ms) with the endpoint offset. */
 static inline uint32_t tcp_ts_now(struct tcp_ep *ep)

@@ -558,11 +558,13 @@ static void tcp_write_xmit(struct tcp_ep *ep, bool force_small)
 			avail = lim;
 		}
 		uint32_t in_flight = packets_in_flight(ep);
-		if (in_flight >= ep->cc.cwnd) {
+		/* the final FIN in a one-segment skb is not held by cwnd (Linux tcp_cwnd_test) */
+		bool fin_seg = ep->fin_queued && !ep->fin_sent && avail <= mss;
+		if (in_flight >= ep->cc.cwnd && !fin_seg) {
 			cwnd_limited = true;
 			break;
 		}
-		uint32_t cwnd_quota = ep->cc.cwnd - in_flight;
+		uint32_t cwnd_quota = in_flight >= ep->cc.cwnd ? 1 : ep->cc.cwnd - in_flight;
 		uint32_t wnd_end = ep->snd_una + ep->snd_wnd;
 		uint32_t wnd_left = ns_seq_gt(wnd_end, ep->snd_nxt) ? wnd_end - ep->snd_nxt : 0;
 		uint32_t len = avail < mss ? avail : mss;
@@ -785,6 +787,9 @@ void tcp_send_delayed_ack(struct tcp_ep *ep)
 
 void tcp_send_challenge_ack(struct tcp_ep *ep)
 {
+	/* first the per-socket limit (Linux tcp_send_challenge_ack), then the global one */
+	if (tcp_oow_rate_limited_stamp(ep, NS_STAT_TcpExtTCPACKSkippedChallenge))
+		return;
 	if (!tcp_challenge_ack_allowed(ep->tcp))
 		return;
 	NS_STAT_INC(ep->stk, TcpExtTCPChallengeACK);

@@ -144,6 +144,8 @@ struct ns_sock *tcp_create_child(struct tcp_ep *lep)
 	c->user_mss = lep->user_mss;
 	c->linger2 = lep->linger2;
 	c->window_clamp = lep->window_clamp;
+	c->notsent_lowat = lep->notsent_lowat;
+	c->recv_inq = lep->recv_inq;
 	c->v6only = lep->v6only;
 	c->cc.ops = lep->cc.ops;
 	c->family = lep->family;
@@ -365,9 +367,10 @@ void tcp_listen_stop(struct tcp_ep *lep)
 	lep->sk->accepting = false;
 }
 
-/* Drops the accept queue's references (no lock held). */
+/* Drops the accept queue's references and the SYN_RECV children (no lock held). */
 static void tcp_listen_release(struct tcp_ep *lep)
 {
+	tcp_listen_drop_synq(lep);
 	struct ns_sock *lsk = lep->sk;
 	pthread_mutex_lock(&lsk->mu);
 	struct tcp_listen *L = lep->lst;
@@ -714,6 +717,33 @@ static int send_error(struct tcp_ep *ep)
 	return -NS_EPIPE;
 }
 
+/* Linux tcp_xmit_size_goal(): the bytes tcp_sendmsg puts in one skb (whole
+ * MSS, at most half the largest window the peer offered, at most a GSO packet). */
+static uint32_t size_goal(struct tcp_ep *ep)
+{
+	uint32_t mss = tcp_current_mss(ep);
+	uint32_t goal = TCP_GSO_MAX - 200;
+	uint32_t cut = ep->max_window > TCP_MSS_DEFAULT ? ep->max_window / 2 : ep->max_window;
+	if (cut && goal > cut)
+		goal = cut;
+	goal = (goal / mss) * mss;
+	return goal ? goal : mss;
+}
+
+/* Bytes sendmsg may queue now under TCP_NOTSENT_LOWAT.  Linux checks
+ * sk_stream_memory_free (unsent < lowat) only before starting a new skb and
+ * fills the tail skb up to size_goal regardless; the unsent bytes are
+ * modelled as skbs of size_goal. */
+static uint64_t notsent_room(struct tcp_ep *ep)
+{
+	uint32_t unsent = ep->write_seq - ep->snd_nxt;
+	uint32_t goal = size_goal(ep);
+	uint32_t tail = unsent % goal;
+	if (unsent < ep->notsent_lowat)
+		return (uint64_t)goal - tail;
+	return tail ? goal - tail : 0;
+}
+
 static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
@@ -756,7 +786,13 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		}
 		if (copied == total)
 			break;
-		ssize_t n = tcp_xf_append(ep, &xs, m, copied, total - copied);
+		size_t room = total - copied;
+		if (ep->notsent_lowat) {
+			uint64_t lim = notsent_room(ep);
+			if (room > lim)
+				room = (size_t)lim;
+		}
+		ssize_t n = room ? tcp_xf_append(ep, &xs, m, copied, room) : 0;
 		if (n < 0) {
 			if (copied)
 				break;
@@ -771,6 +807,8 @@ static ssize_t tcp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags
 		bool saved = ep->cork;
 		tcp_push(ep, !(flags & NS_MSG_MORE));
 		ep->cork = saved;
+		if (n > 0 && ep->notsent_lowat && notsent_room(ep) > 0 && tcp_sndbuf_space(ep) > 0)
+			continue;       /* limited by TCP_NOTSENT_LOWAT and the push made room */
 		if (!block)
 			break;
 		if (ns__sock_wait_locked(sk, NS_POLLOUT | NS_POLLERR | NS_POLLHUP, dl) < 0)
@@ -831,9 +869,16 @@ void tcp_cleanup_rbuf(struct tcp_ep *ep, uint32_t copied)
 	if (!send && copied > 0 && !(ep->shut & RCV_SHUT) && !ep->fin_rcvd) {
 		uint32_t right = ep->rcv_wup + ep->rcv_wnd;
 		uint32_t now_win = ns_seq_gt(right, ep->rcv_nxt) ? right - ep->rcv_nxt : 0;
+		/* Linux compares with window_clamp, which never exceeds what the
+		 * window field can carry (65535 << rcv_wscale) */
 		uint32_t full = (uint32_t)ep->sk->rcvbuf / 2;
+		uint32_t maxw = (uint32_t)65535 << ep->rcv_wscale;
+		if (ep->window_clamp && full > ep->window_clamp)
+			full = ep->window_clamp;
+		if (full > maxw)
+			full = maxw;
 		if (now_win * 2 <= full) {
-			uint32_t nw = tcp_rcv_space_free(ep);
+			uint32_t nw = NS_MIN(tcp_rcv_space_free(ep), maxw);
 			if (nw >= 2 * now_win && nw - now_win >= ep->advmss)
 				send = true;
 		}
@@ -960,6 +1005,29 @@ static ssize_t recv_copy(struct tcp_ep *ep, struct msghdr *m, size_t want, int f
 	return (ssize_t)copied;
 }
 
+/* TCP_INQ: a TCP_CM_INQ control message with Linux tcp_inq_hint(): the bytes
+ * left to read, the FIN counting as one (so 1 at end of stream).  Linux
+ * put_cmsg: MSG_CTRUNC when the control buffer is missing or too small. */
+static void put_inq_cmsg(struct tcp_ep *ep, struct msghdr *m)
+{
+	int inq = (int)ep->rcvq_bytes + (ep->fin_rcvd ? 1 : 0);
+	size_t hdr = (sizeof(struct cmsghdr) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1);
+	size_t cap = m->msg_control ? m->msg_controllen : 0;
+	if (cap < sizeof(struct cmsghdr) || hdr + sizeof(inq) > cap) {
+		m->msg_flags |= NS_MSG_CTRUNC;
+		return;
+	}
+	struct cmsghdr h;
+	memset(&h, 0, sizeof(h));
+	h.cmsg_len = hdr + sizeof(inq);
+	h.cmsg_level = NS_IPPROTO_TCP;
+	h.cmsg_type = NS_TCP_CM_INQ;
+	memcpy(m->msg_control, &h, sizeof(h));
+	memcpy((uint8_t *)m->msg_control + hdr, &inq, sizeof(inq));
+	m->msg_controllen = NS_MIN((hdr + sizeof(inq) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1), cap);
+	m->msg_flags |= NS__MSG_CTL_SET;
+}
+
 static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
@@ -1007,7 +1075,9 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 			break;
 		}
 		if (ep->fin_rcvd || (ep->shut & RCV_SHUT) || ep->state == TCP_CLOSE) {
-			if (!copied && ep->state == TCP_CLOSE && !ep->ever_connected) {
+			/* Linux: a FIN received (SOCK_DONE) reads as EOF, also on an accepted
+			 * socket whose TIME_WAIT record took over (state CLOSE) */
+			if (!copied && ep->state == TCP_CLOSE && !ep->ever_connected && !ep->fin_rcvd) {
 				pthread_mutex_unlock(&sk->mu);
 				return -NS_ENOTCONN;
 			}
@@ -1078,6 +1148,8 @@ static ssize_t tcp_recvmsg(struct ns_sock *sk, struct msghdr *m, int flags)
 		tcp_cleanup_rbuf(ep, (uint32_t)copied);
 		ns__sock_wake_locked(sk);
 	}
+	if (ep->recv_inq)
+		put_inq_cmsg(ep, m);
 	pthread_mutex_unlock(&sk->mu);
 	return (ssize_t)copied;
 }
@@ -1418,6 +1490,38 @@ static int tcp_set_ip(struct ns_sock *sk, int name, const void *v, socklen_t len
 	return err;
 }
 
+/* Linux secs_to_retrans(): TCP_DEFER_ACCEPT seconds -> SYN-ACK retransmissions
+ * (timeouts from TCP_TIMEOUT_INIT 1 s doubling up to TCP_RTO_MAX 120 s). */
+static uint8_t secs_to_retrans(int seconds)
+{
+	uint8_t res = 0;
+	if (seconds > 0) {
+		int timeout = 1, period = 1;
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+/* Linux retrans_to_secs(): the inverse, for getsockopt. */
+static int retrans_to_secs(uint8_t retrans)
+{
+	int period = 0;
+	if (retrans > 0) {
+		int timeout = 1;
+		period = 1;
+		while (--retrans) {
+			timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+			period += timeout;
+		}
+	}
+	return period;
+}
+
 static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_ep *ep = tcp_ep_of(sk);
@@ -1543,6 +1647,17 @@ static int tcp_setsockopt(struct ns_sock *sk, int level, int name, const void *v
 			ep->window_clamp = val == 0 ? 0 : (uint32_t)NS_MAX(val, NS_SOCK_MIN_RCVBUF / 2);
 		break;
 	case NS_TCP_DEFER_ACCEPT:
+		ep->defer_accept = secs_to_retrans(val);
+		break;
+	case NS_TCP_NOTSENT_LOWAT:
+		ep->notsent_lowat = (uint32_t)val;      /* Linux stores any value */
+		ns__sock_wake_locked(sk);
+		break;
+	case NS_TCP_INQ:
+		if (val < 0 || val > 1)
+			err = -NS_EINVAL;
+		else
+			ep->recv_inq = val;
 		break;
 	default:
 		err = -NS_ENOPROTOOPT;
@@ -1633,7 +1748,9 @@ static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 	case NS_TCP_USER_TIMEOUT: val = (int)ep->user_timeout_ms; break;
 	case NS_TCP_QUICKACK: val = !ep->pingpong; break;
 	case NS_TCP_WINDOW_CLAMP: val = (int)(ep->window_clamp ? ep->window_clamp : (uint32_t)sk->rcvbuf / 2); break;
-	case NS_TCP_DEFER_ACCEPT: val = 0; break;
+	case NS_TCP_DEFER_ACCEPT: val = retrans_to_secs(ep->defer_accept); break;
+	case NS_TCP_NOTSENT_LOWAT: val = (int)ep->notsent_lowat; break;
+	case NS_TCP_INQ: val = ep->recv_inq; break;
 	default:
 		err = -NS_ENOPROTOOPT;
 		break;
@@ -1645,6 +1762,21 @@ static int tcp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 }
 
 /* ---- poll / ioctl ------------------------------------------------------------------------------------ */
+
+/* Linux __sk_stream_is_writeable(sk, wake): free space >= half of what is
+ * queued, and fewer unsent bytes than TCP_NOTSENT_LOWAT (halved when waking
+ * or polling: wake = 1, Linux __tcp_stream_memory_free). */
+bool tcp_stream_writeable(struct tcp_ep *ep, int wake)
+{
+	uint32_t queued = ep->sndq.truesize;
+	uint32_t sb = (uint32_t)ep->sk->sndbuf;
+	if (!(sb > queued && sb - queued >= queued / 2))
+		return false;
+	if (!ep->notsent_lowat)
+		return true;        /* net.ipv4.tcp_notsent_lowat: UINT_MAX */
+	uint64_t unsent = (uint32_t)(ep->write_seq - ep->snd_nxt);
+	return (unsent << wake) < ep->notsent_lowat;
+}
 
 /* Linux tcp_poll(). */
 int tcp_poll_locked(struct ns_sock *sk)
@@ -1662,10 +1794,7 @@ int tcp_poll_locked(struct ns_sock *sk)
 		if (ep->rcvq_bytes >= target || (ep->rcvq_bytes && ep->fin_rcvd))
 			mask |= NS_POLLIN | NS_POLLRDNORM;
 		if (!(ep->shut & SEND_SHUT)) {
-			/* Linux sk_stream_is_writeable: free space >= half of what is queued */
-			uint32_t queued = ep->sndq.truesize;
-			uint32_t sb = (uint32_t)sk->sndbuf;
-			if (sb > queued && sb - queued >= queued / 2)
+			if (tcp_stream_writeable(ep, 1))
 				mask |= NS_POLLOUT | NS_POLLWRNORM;
 		} else {
 			mask |= NS_POLLOUT | NS_POLLWRNORM;
@@ -1695,6 +1824,10 @@ static int tcp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 			val = (int)(ep->urg_seq - ep->copied_seq);
 		else
 			val = (int)ep->rcvq_bytes;
+		break;
+	case NS_SIOCATMARK:
+		/* Linux: urgent data seen and the reader is at its mark */
+		val = (ep->urg_pending || ep->urg_data >= 0) && ep->urg_seq == ep->copied_seq;
 		break;
 	case NS_SIOCOUTQ:
 		val = (int)(ep->state == TCP_SYN_SENT ? 0 : ns_seq_diff(ep->snd_una, ep->write_seq) -

@@ -10,6 +10,7 @@
  * and FIN_WAIT_2 expiry.
  */
 #include "tcp_internal.h"
+#include "tcp_timewait.h"
 
 int tcp_write_wakeup(struct tcp_ep *ep);
 uint32_t tcp_packets_in_flight(struct tcp_ep *ep);
@@ -106,8 +107,20 @@ void tcp_set_keepalive(struct tcp_ep *ep)
 
 void tcp_time_wait(struct tcp_ep *ep, int state, uint64_t timeo)
 {
+	if (state == TCP_TIME_WAIT) {
+		/* Linux tcp_time_wait(): a small record takes over the 4-tuple and
+		 * the endpoint closes (the descriptor, if any, sees CLOSE) */
+		if (ep->tw_counted) {
+			atomic_fetch_sub(&ep->tcp->n_timewait, 1);
+			ep->tw_counted = false;
+		}
+		tcp_tw_enter(ep, timeo);
+		tcp_sndq_purge(ep);
+		tcp_done(ep);
+		return;
+	}
 	if (!ep->tw_counted) {
-		if (atomic_fetch_add(&ep->tcp->n_timewait, 1) >= TCP_MAX_TW_BUCKETS) {
+		if (atomic_fetch_add(&ep->tcp->n_timewait, 1) >= ep->tcp->max_tw_buckets) {
 			/* Linux tcp_max_tw_buckets: no TIME_WAIT state beyond the bound */
 			atomic_fetch_sub(&ep->tcp->n_timewait, 1);
 			NS_STAT_INC(ep->stk, TcpExtTCPTimeWaitOverflow);
@@ -190,6 +203,29 @@ static bool write_timeout(struct tcp_ep *ep)
 	return false;
 }
 
+/* TCP_DEFER_ACCEPT on the listener (Linux syn_ack_recalc): a child whose bare
+ * ACK was dropped gets no SYN-ACK retransmissions until the deferring period's
+ * last one (a last chance for data, or for an ACK that is then accepted); it
+ * expires, quietly, after the SYN-ACK retries and the deferring period.
+ * Returns true when the timer event is fully handled (expired or waiting). */
+static bool synack_defer_timer(struct tcp_ep *ep, uint8_t defer)
+{
+	int max = TCP_SYNACK_RETRIES;
+	bool expire = ep->retransmits >= max && (!ep->defer_wait || ep->retransmits >= defer);
+	bool resend = !ep->defer_wait || ep->retransmits + 1 >= defer;
+	if (expire) {
+		tcp_done(ep);
+		return true;
+	}
+	if (resend)
+		return false;
+	ep->retransmits++;
+	ns_tcp_rtt_backoff(&ep->rtt);
+	ep->t_rtx = now_ns(ep) + tcp_rto_ns(ep);
+	ep->rtx_kind = TCP_RTX_RTO;
+	return true;
+}
+
 /* Linux tcp_retransmit_timer(). */
 static void retransmit_timer(struct tcp_ep *ep)
 {
@@ -215,8 +251,13 @@ static void retransmit_timer(struct tcp_ep *ep)
 			tcp_done(ep);
 			return;
 		}
-		if (write_timeout(ep))
+		uint8_t defer = ep->parent ? __atomic_load_n(&ep->parent->defer_accept, __ATOMIC_RELAXED) : 0;
+		if (defer) {
+			if (synack_defer_timer(ep, defer))
+				return;
+		} else if (write_timeout(ep)) {
 			return;
+		}
 		ep->rtx_syn = true;
 		if (!ep->retrans_stamp)
 			ep->retrans_stamp = now_ns(ep) - tcp_rto_ns(ep);

@@ -201,6 +201,13 @@ static bool csum_ok(const struct ns_pkt *pkt, const struct ns_ip_meta *m, uint32
 
 void ns__udp_rcv(struct ns_stack *stk, struct ns_pkt *pkt, const struct ns_ip_meta *m)
 {
+	if (pkt->destructor) {
+		/* our own datagram looped back: the sender's charge ends here
+		 * (Linux skb_orphan on loopback) */
+		void (*d)(struct ns_pkt *) = pkt->destructor;
+		pkt->destructor = NULL;
+		d(pkt);
+	}
 	bool v6 = m->src.family == NS_AF_INET6;
 	uint32_t len = ns_pkt_len(pkt);
 	const uint8_t *uh = ns_pkt_data(pkt);

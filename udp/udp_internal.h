@@ -101,6 +101,11 @@ struct udp_sock {
 	struct ns_addr mc_addr;         /* IP_MULTICAST_IF source address */
 	int n_mc;
 	struct { struct ns_addr group, addr; int nic; } mc[UDP_MC_MAX];
+	/* send buffer (udp_out.c): truesize of this socket's datagrams not yet
+	 * freed by the link (Linux sk_wmem_alloc); nospace: a sender found it
+	 * full (Linux SOCK_NOSPACE), wake it when half has drained */
+	_Atomic uint32_t wmem_alloc;
+	atomic_bool nospace;
 	/* IPv6 memberships (IPV6_ADD_MEMBERSHIP): joined on the NIC through
 	 * ns__ipv6_mc_join (MLD reports, receive filter), left on drop/close */
 	int n_mc6;
@@ -160,6 +165,9 @@ ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags);
 int ns__udp_push_pending(struct ns_sock *sk);
 /* Drops a corked datagram; under sk->mu. */
 void ns__udp_flush_pending_locked(struct udp_sock *us);
+/* Whether the send buffer is under half full (Linux sock_writeable); a
+ * false answer marks the socket to be woken when it drains. */
+bool ns__udp_writeable(struct ns_sock *sk);
 /* Route to dst (normalized) for us: fills the route result; -ENETUNREACH... */
 int ns__udp_route(struct ns_stack *stk, struct udp_sock *us, const struct ns_addr *dst, int oif,
 		  struct ns_route_result *rt);

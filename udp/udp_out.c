@@ -181,17 +181,75 @@ static void copy_from_iov(const struct msghdr *m, uint8_t *dst, size_t total)
 	}
 }
 
-/* Builds and sends one datagram: payload from m (when not NULL) or buf. */
-static int xmit(struct ns_stack *stk, const struct send_plan *p, const struct msghdr *m,
-		const uint8_t *buf, size_t total)
+/* ---- send buffer: each datagram is charged to its socket until the link
+ * (or whoever holds it last) frees it; the packet holds a socket reference
+ * meanwhile.  Linux sock_alloc_send_skb: a datagram may be allocated while
+ * less than SO_SNDBUF is in flight, else EAGAIN (a blocking caller sleeps
+ * until half of it has drained, sk_write_space). */
+
+static uint32_t sndbuf_of(struct ns_sock *sk)
 {
+	int b = __atomic_load_n(&sk->sndbuf, __ATOMIC_RELAXED);
+	return b > 0 ? (uint32_t)b : 0;
+}
+
+static void udp_wfree(struct ns_pkt *pkt)
+{
+	struct ns_sock *sk = pkt->wowner;
+	struct udp_sock *us = udp_sk(sk);
+	uint32_t left = atomic_fetch_sub(&us->wmem_alloc, pkt->truesize) - pkt->truesize;
+	if ((uint64_t)left * 2 <= sndbuf_of(sk) && atomic_exchange(&us->nospace, false)) {
+		pthread_mutex_lock(&sk->mu);
+		ns__sock_wake_locked(sk);
+		pthread_mutex_unlock(&sk->mu);
+	}
+	ns__sock_put(sk);
+}
+
+bool ns__udp_writeable(struct ns_sock *sk)
+{
+	struct udp_sock *us = udp_sk(sk);
+	if ((uint64_t)atomic_load(&us->wmem_alloc) * 2 < sndbuf_of(sk))
+		return true;
+	atomic_store(&us->nospace, true);
+	return false;
+}
+
+/* 0 if a datagram may be allocated now, else -EAGAIN (socket marked). */
+static int wmem_room(struct ns_sock *sk)
+{
+	struct udp_sock *us = udp_sk(sk);
+	if (atomic_load(&us->wmem_alloc) < sndbuf_of(sk))
+		return 0;
+	atomic_store(&us->nospace, true);
+	/* a free between the check and the mark saw no mark: look again */
+	return atomic_load(&us->wmem_alloc) < sndbuf_of(sk) ? 0 : -NS_EAGAIN;
+}
+
+static void wmem_charge(struct ns_sock *sk, struct ns_pkt *pkt)
+{
+	ns__sock_get(sk);
+	atomic_fetch_add(&udp_sk(sk)->wmem_alloc, pkt->truesize);
+	pkt->wowner = sk;
+	pkt->destructor = udp_wfree;
+}
+
+/* Builds and sends one datagram: payload from m (when not NULL) or buf. */
+static int xmit(struct ns_sock *sk, const struct send_plan *p, const struct msghdr *m,
+		const uint8_t *buf, size_t total, bool check_room)
+{
+	struct ns_stack *stk = sk->stk;
 	bool v6 = p->tx.dst.family == NS_AF_INET6;
 	uint32_t ulen = (uint32_t)(UDP_HLEN + total);
+	int room = check_room ? wmem_room(sk) : 0;
+	if (room < 0)
+		return room;
 	struct ns_pkt *pkt = ns_pkt_alloc(ns_stack_pool(stk), NS_PKT_TX_HEADROOM, ulen);
 	if (!pkt) {
 		ns__stat_inc(stk, v6 ? NS_STAT_Udp6SndbufErrors : NS_STAT_UdpSndbufErrors);
 		return -NS_ENOBUFS;
 	}
+	wmem_charge(sk, pkt);
 	uint8_t *uh = ns_pkt_data(pkt);
 	ns_store_be16(uh, p->sport);
 	ns_store_be16(uh + 2, p->dport);
@@ -241,9 +299,9 @@ static int cork_append(struct udp_sock *us, const struct msghdr *m, size_t total
 	return 0;
 }
 
-static int send_taken(struct ns_stack *stk, struct send_plan *p, uint8_t *buf, size_t len)
+static int send_taken(struct ns_sock *sk, struct send_plan *p, uint8_t *buf, size_t len)
 {
-	int err = xmit(stk, p, NULL, buf, len);
+	int err = xmit(sk, p, NULL, buf, len, false);   /* accepted already */
 	free(buf);
 	return err;
 }
@@ -264,7 +322,7 @@ int ns__udp_push_pending(struct ns_sock *sk)
 	us->cork_len = 0;
 	us->pending = false;
 	pthread_mutex_unlock(&sk->mu);
-	return send_taken(sk->stk, &p, buf, len);
+	return send_taken(sk, &p, buf, len);
 }
 
 /* The datagram left (the data was copied: SO_EE_CODE_ZEROCOPY_COPIED) or the
@@ -281,7 +339,6 @@ static void zc_done(struct ns_sock *sk, bool sent)
 
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 {
-	struct ns_stack *stk = sk->stk;
 	struct udp_sock *us = udp_sk(sk);
 	bool overflow;
 	size_t total = iov_total(m, &overflow);
@@ -304,7 +361,7 @@ ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 		us->cork_len = 0;
 		us->pending = false;
 		pthread_mutex_unlock(&sk->mu);
-		err = send_taken(stk, &p, buf, len);
+		err = send_taken(sk, &p, buf, len);
 		return err < 0 ? err : (ssize_t)total;
 	}
 	int err = plan_locked(sk, m, flags, total, &p);
@@ -328,7 +385,7 @@ ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 	pthread_mutex_unlock(&sk->mu);
 	if (err)
 		return err;
-	err = xmit(stk, &p, m, NULL, total);
+	err = xmit(sk, &p, m, NULL, total, true);
 	if (zc)
 		zc_done(sk, err >= 0);
 	return err < 0 ? err : (ssize_t)total;

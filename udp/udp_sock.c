@@ -519,7 +519,7 @@ static int udp_getsockopt(struct ns_sock *sk, int level, int name, void *v, sock
 static int udp_poll_locked(struct ns_sock *sk)
 {
 	struct udp_sock *us = udp_sk(sk);
-	int m = NS_POLLOUT | NS_POLLWRNORM;
+	int m = ns__udp_writeable(sk) ? NS_POLLOUT | NS_POLLWRNORM : 0;   /* Linux datagram_poll */
 	if (us->shut & 1)
 		m |= NS_POLLRDHUP | NS_POLLIN | NS_POLLRDNORM;
 	if (us->shut == 3)
@@ -537,8 +537,10 @@ static int udp_ioctl(struct ns_sock *sk, unsigned long req, void *arg)
 		v = ns__udp_next_len_locked(udp_sk(sk));
 		pthread_mutex_unlock(&sk->mu);
 	} else if (req == NS_SIOCOUTQ) {
-		pthread_mutex_lock(&sk->mu);    /* only a corked datagram is held back */
-		v = (int)udp_sk(sk)->cork_len;
+		/* Linux: sk_wmem_alloc (datagrams not yet freed by the link, and
+		 * the corked one) */
+		pthread_mutex_lock(&sk->mu);
+		v = (int)(udp_sk(sk)->cork_len + atomic_load(&udp_sk(sk)->wmem_alloc));
 		pthread_mutex_unlock(&sk->mu);
 	} else {
 		return -NS_ENOTTY;

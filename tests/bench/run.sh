@@ -14,7 +14,8 @@
 # Figures: stream kernel->stack and stack->kernel (Gbit/s, discard/chargen),
 # 1-byte request/response rate (echo), connect-request-close rate (echo),
 # HTTP requests/s (wrk), ping RTT, netstackd peak RSS; a ratio to the veth
-# reference for each.  Plus the timer-heap microbenchmark and AF_PACKET
+# reference for each.  Plus the timer-heap microbenchmark, TCP at scale
+# (tcp_scale_bench.c, BENCH_SCALE_N connections, default 100000) and AF_PACKET
 # transmit with sendmmsg against a TPACKET_V2 TX ring.
 # Environment: BENCH_SECS (default 3) per measurement, BENCH_SCENARIOS
 # (default "tap tap-plain afpacket tap-mq2").  Benchmarks, never assertions.
@@ -159,6 +160,10 @@ done
 
 echo
 "$BIN/timer_bench"
+# TCP at scale: 100,000 connections between two stacks on channels (virtual clock)
+cc -std=gnu11 -O2 -pthread -I. -Inetstack -Itests/unit tests/bench/tcp_scale_bench.c tests/unit/helpers/ns_test.c \
+	"$B/libnetstack.a" -lurcu-bp -lurcu-cds -lpthread $(pkg-config --libs libnl-route-3.0 2>/dev/null) -lpcap \
+	-o "$BIN/tcp_scale_bench" && "$BIN/tcp_scale_bench" "${BENCH_SCALE_N:-100000}"
 # AF_PACKET transmit: sendmmsg (used) against a TPACKET_V2 TX ring
 tn=nsbX$id; mkns "$tn"
 ip -n "$tn" link add vbx0 type veth peer name vbx1

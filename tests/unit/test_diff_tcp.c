@@ -445,6 +445,9 @@ static void sc_urgent(struct diff_env *e)
 	int n = -1;
 	DIFF_RET(e, O->ioctl(e, a, FIONREAD, &n));
 	DIFF_VAL(e, "inq with urgent", n);
+	n = -1;
+	DIFF_RET(e, O->ioctl(e, a, NS_SIOCATMARK, &n));
+	DIFF_VAL(e, "at mark before reading", n);
 	char b[16] = { 0 };
 	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), MSG_OOB | MSG_PEEK, NULL, NULL));
 	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), MSG_OOB, NULL, NULL));
@@ -454,9 +457,15 @@ static void sc_urgent(struct diff_env *e)
 	memset(b, 0, sizeof(b));
 	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
 	DIFF_VAL(e, "first", b[0] * 256 + b[1]);
+	n = -1;
+	DIFF_RET(e, O->ioctl(e, a, NS_SIOCATMARK, &n));
+	DIFF_VAL(e, "at mark after the bytes before it", n);
 	memset(b, 0, sizeof(b));
 	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
 	DIFF_VAL(e, "second", b[0] * 256 + b[1]);
+	n = -1;
+	DIFF_RET(e, O->ioctl(e, a, NS_SIOCATMARK, &n));
+	DIFF_VAL(e, "at mark after it", n);
 	DIFF_RET(e, O->recvfrom(e, a, b, sizeof(b), 0, NULL, NULL));
 	O->close(e, a);
 }
@@ -501,7 +510,37 @@ static void sc_dual_stack(struct diff_env *e)
 		O->close(e, a);
 }
 
+/* TCP_NOTSENT_LOWAT, TCP_INQ and TCP_DEFER_ACCEPT values: validation and the
+ * seconds <-> SYN-ACK retransmissions round trip of TCP_DEFER_ACCEPT. */
+static void sc_conform_opts(struct diff_env *e)
+{
+	int l, c;
+	int a = pair_up(e, 20, &l, &c);
+	static const int lowat[] = { 0, 1, 4000, -1, 0 };
+	for (size_t i = 0; i < sizeof(lowat) / sizeof(lowat[0]); i++) {
+		DIFF_RET(e, seti(e, a, IPPROTO_TCP, TCP_NOTSENT_LOWAT, lowat[i]));
+		DIFF_RET(e, geti(e, a, IPPROTO_TCP, TCP_NOTSENT_LOWAT));
+	}
+	DIFF_RET(e, geti(e, a, IPPROTO_TCP, TCP_INQ));
+	static const int inq[] = { 1, 2, -1, 0 };
+	for (size_t i = 0; i < sizeof(inq) / sizeof(inq[0]); i++) {
+		DIFF_RET(e, seti(e, a, IPPROTO_TCP, TCP_INQ, inq[i]));
+		DIFF_RET(e, geti(e, a, IPPROTO_TCP, TCP_INQ));
+	}
+	DIFF_RET(e, geti(e, l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+	static const int defer[] = { 1, 2, 3, 4, 5, 7, 8, 30, 100, 500, 100000, -5, 0 };
+	for (size_t i = 0; i < sizeof(defer) / sizeof(defer[0]); i++) {
+		DIFF_RET(e, seti(e, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, defer[i]));
+		DIFF_RET(e, geti(e, l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+	}
+	/* a small lowat: writable while nothing is unsent */
+	DIFF_RET(e, seti(e, a, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 100));
+	DIFF_RET(e, O->poll(e, a));
+	O->close(e, a);
+}
+
 static const struct diff_case cases[] = {
+	{ "conform_opts", sc_conform_opts, DIFF_V4 | DIFF_V6 },
 	{ "urgent", sc_urgent, DIFF_V4 | DIFF_V6 },
 	{ "dual_stack", sc_dual_stack, DIFF_V6 },
 	{ "connect_refused", sc_connect_refused, DIFF_V4 | DIFF_V6 },

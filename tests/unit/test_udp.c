@@ -4,6 +4,7 @@
  * MSG_TRUNC, fragmentation-sized datagrams, ICMP port unreachable ->
  * ECONNREFUSED, receive-buffer overflow counting, broadcast, SO_REUSEPORT
  * distribution, IPv6 multicast memberships, IP(V6)_MULTICAST_LOOP,
+ * send-buffer accounting (EAGAIN, POLLOUT, SIOCOUTQ),
  * dual-stack v4-mapped delivery, disconnect, IP_PKTINFO,
  * traffic through the impairment wrapper.  Bind rules and checksum
  * handling without a wire use helpers/sockt.
@@ -446,6 +447,71 @@ static void test_multicast_loop(void **state)
 		ns_close(A, tx);
 		ns_close(B, remote);
 	}
+	pair_fini(&p);
+}
+
+/* Send-buffer accounting (Linux sk_wmem_alloc): a datagram stays charged
+ * to its socket until the link frees it; with SO_SNDBUF in flight a
+ * nonblocking send gets EAGAIN, poll drops POLLOUT, SIOCOUTQ counts it, a
+ * blocking send waits (here: until SO_SNDTIMEO); once the peer has taken
+ * the frames, sending works again. */
+static void test_sndbuf_accounting(void **state)
+{
+	(void)state;
+	struct ns_test_pair p;
+	pair_init(&p, false);
+	struct ns_stack *A = p.a.stk, *B = p.b.stk;
+	int rx = udp_sock(B, NS_AF_INET), tx = udp_sock(A, NS_AF_INET);
+	bind4(B, rx, "0.0.0.0", 9430, 0);
+	assert_int_equal(setint(A, tx, NS_SOL_SOCKET, NS_SO_SNDBUF, 4096), 0);   /* 8192 (doubled) */
+	int q = -1;
+	assert_int_equal(ns_ioctl(A, tx, NS_SIOCOUTQ, &q), 0);
+	assert_int_equal(q, 0);
+	assert_true(ns_poll_mask(A, tx) & NS_POLLOUT);
+	char big[1400];
+	memset(big, 'w', sizeof(big));
+	int sent = 0;
+	ssize_t r;
+	while ((r = sendto4(A, tx, "198.18.0.2", 9430, big, sizeof(big))) == (ssize_t)sizeof(big) && sent < 100)
+		sent++;
+	assert_int_equal(r, -NS_EAGAIN);
+	/* ~1.5 KiB of truesize each: a few fit in 8 KiB, never more than that */
+	assert_in_range(sent, 2, 8);
+	assert_int_equal(ns_ioctl(A, tx, NS_SIOCOUTQ, &q), 0);
+	assert_true(q >= 8192 && q < 8192 + 2048);
+	assert_false(ns_poll_mask(A, tx) & NS_POLLOUT);
+	/* a blocking sender waits for room, up to SO_SNDTIMEO (then EAGAIN) */
+	int fl = ns_fcntl(A, tx, NS_F_GETFL, 0);
+	assert_int_equal(ns_fcntl(A, tx, NS_F_SETFL, fl & ~NS_O_NONBLOCK), 0);
+	struct { int64_t sec, usec; } tv = { 0, 50000 };      /* struct timeval */
+	assert_int_equal(ns_setsockopt(A, tx, NS_SOL_SOCKET, NS_SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9430, big, sizeof(big)), -NS_EAGAIN);
+	/* the frames leave: the charge is released, POLLOUT and sends are back */
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_ioctl(A, tx, NS_SIOCOUTQ, &q), 0);
+	assert_int_equal(q, 0);
+	assert_true(ns_poll_mask(A, tx) & NS_POLLOUT);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9430, big, sizeof(big)), (ssize_t)sizeof(big));
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	for (int i = 0; i <= sent; i++)
+		assert_int_equal(ns_recv(B, rx, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_int_equal(ns_recv(B, rx, big, sizeof(big), 0), -NS_EAGAIN);
+	/* a datagram looped back to ourselves is uncharged when it arrives */
+	int self = udp_sock(A, NS_AF_INET);
+	bind4(A, self, "198.18.0.1", 9431, 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.1", 9431, big, 100), 100);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_ioctl(A, tx, NS_SIOCOUTQ, &q), 0);
+	assert_int_equal(q, 0);
+	assert_int_equal(ns_recv(A, self, big, sizeof(big), 0), 100);
+	/* closing with datagrams in flight: they still leave, nothing leaks */
+	assert_int_equal(ns_fcntl(A, tx, NS_F_SETFL, fl), 0);
+	assert_int_equal(sendto4(A, tx, "198.18.0.2", 9430, big, sizeof(big)), (ssize_t)sizeof(big));
+	ns_close(A, tx);
+	ns_test_pump(&p, NULL, NULL, SEC / 10);
+	assert_int_equal(ns_recv(B, rx, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	ns_close(A, self);
+	ns_close(B, rx);
 	pair_fini(&p);
 }
 
@@ -1141,6 +1207,7 @@ int main(void)
 		cmocka_unit_test(test_multicast),
 		cmocka_unit_test(test_multicast6_membership),
 		cmocka_unit_test(test_multicast_loop),
+		cmocka_unit_test(test_sndbuf_accounting),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_pktinfo_and_disconnect),
 		cmocka_unit_test(test_ipv6_wire),

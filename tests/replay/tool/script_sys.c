@@ -462,6 +462,15 @@ static void check_cmsg(struct nsr_runner *r, const struct nsr_expr *want, const 
 	if (ok && ty != c->cmsg_type)
 		nsr_r_fail(r, "cmsg_type: expected %lld, got %d", (long long)ty, c->cmsg_type);
 	const struct nsr_expr *wd = field(want, "cmsg_data");
+	if (wd && wd->kind == NSR_E_INT && !r->failed) {
+		/* an int payload (TCP_CM_INQ, IP_TTL, ...) */
+		int v = 0;
+		if (dlen >= sizeof(v))
+			memcpy(&v, d, sizeof(v));
+		if (dlen < sizeof(v) || v != wd->ival)
+			nsr_r_fail(r, "cmsg_data: expected %lld, got %d", (long long)wd->ival, v);
+		return;
+	}
 	if (!wd || wd->kind != NSR_E_STRUCT || r->failed)
 		return;
 	if ((c->cmsg_type == NS_IP_RECVERR || c->cmsg_type == NS_IPV6_RECVERR) && dlen >= 16) {
@@ -892,9 +901,15 @@ static struct nsr_vfile *vfile_find(struct nsr_runner *r, const char *path)
 	return NULL;
 }
 
-/* "dd ... if=/dev/zero of=PATH bs=B count=N" and "rm -f PATH" on in-memory files. */
+static bool shell_sysctls(struct nsr_runner *r, const char *s);
+
+/* "dd ... if=/dev/zero of=PATH bs=B count=N" and "rm -f PATH" on in-memory files;
+ * set_sysctls.py lines (shell_sysctls). */
 bool nsr_sys_shell_line(struct nsr_runner *r, const char *line)
 {
+	const char *sc = strstr(line, "set_sysctls.py");
+	if (sc && (sc == line || sc[-1] == '/'))
+		return shell_sysctls(r, line);
 	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", line);
 	char *words[16];
@@ -1213,4 +1228,55 @@ void nsr_sys_close_all(struct nsr_runner *r)
 			ns_close(stk(r), r->fds[i].ns_fd);
 		r->fds[i].used = false;
 	}
+}
+
+/* ---- shell lines ------------------------------------------------------------------- */
+
+/* Applies one "/proc/sys/net/ipv4/NAME=VALUE" argument of set_sysctls.py with
+ * ns_sysctl_set; false if the stack has no such tunable or rejects the value. */
+static bool shell_sysctl(struct nsr_runner *r, const char *arg, size_t n)
+{
+	static const char pfx[] = "/proc/sys/net/ipv4/";
+	char buf[200], name[220];
+	if (n >= sizeof(buf) || n < sizeof(pfx) || strncmp(arg, pfx, sizeof(pfx) - 1) != 0)
+		return false;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	char *eq = strchr(buf, '=');
+	if (!eq)
+		return false;
+	*eq = '\0';
+	char *val = eq + 1;
+	size_t vl = strlen(val);
+	if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+		val[vl - 1] = '\0';
+		val++;
+	}
+	snprintf(name, sizeof(name), "net.ipv4.%s", buf + sizeof(pfx) - 1);
+	return ns_sysctl_set(r->v->stk, name, val) == 0;
+}
+
+/* "set_sysctls.py /proc/sys/net/ipv4/NAME=VALUE ...": every tunable the stack
+ * has is set with ns_sysctl_set (a quoted value is one argument); false when
+ * any argument could not be honoured. */
+static bool shell_sysctls(struct nsr_runner *r, const char *s)
+{
+	const char *p = strstr(s, "set_sysctls.py") + strlen("set_sysctls.py");
+	bool all = true;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		const char *a = p;
+		char q = 0;
+		while (*p && (q || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"' || *p == '\'')
+				q = q == *p ? 0 : (q ? q : *p);
+			p++;
+		}
+		if (p == a || (p - a == 1 && *a == '\\'))
+			continue;       /* line continuation */
+		if (!shell_sysctl(r, a, (size_t)(p - a)))
+			all = false;
+	}
+	return all;
 }

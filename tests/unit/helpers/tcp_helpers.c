@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 #include "tcp_helpers.h"
+#include "tcp/tcp_timewait.h"
 
 struct sockaddr_in tt_sin(const char *ip, uint16_t port)
 {
@@ -77,6 +78,9 @@ int tt_count_state(struct ns_stack *stk, int state)
 			n++;
 	}
 	ns_rcu_read_unlock();
+	/* TIME_WAIT lives in small records, not endpoints (tcp/tcp_timewait.c) */
+	if (state == TCP_TIME_WAIT)
+		n += tcp_tw_foreach(stk->tcp, NULL, NULL);
 	return n;
 }
 

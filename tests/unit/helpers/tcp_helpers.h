@@ -15,7 +15,7 @@ int tt_listen(struct ns_stack *stk, uint16_t port, int backlog);
 int tt_connect_nb(struct ns_stack *stk, const char *ip, uint16_t port);
 int tt_state(struct ns_stack *stk, int fd);
 int tt_sock_error(struct ns_stack *stk, int fd);
-/* Endpoints of stk in state (established table) */
+/* Endpoints of stk in state (established table); TCP_TIME_WAIT counts the records */
 int tt_count_state(struct ns_stack *stk, int state);
 
 struct tt_accept {
