@@ -325,6 +325,18 @@ int ns__udp_push_pending(struct ns_sock *sk)
 	return send_taken(sk, &p, buf, len);
 }
 
+/* The datagram left (the data was copied: SO_EE_CODE_ZEROCOPY_COPIED) or the
+ * send failed (Linux msg_zerocopy_put_abort: the id is not used). */
+static void zc_done(struct ns_sock *sk, bool sent)
+{
+	pthread_mutex_lock(&sk->mu);
+	if (sent)
+		ns__errq_zc_complete_locked(sk, sk->zckey++, 1, true);
+	else
+		sk->omem -= NS_MIN(sk->omem, NS_ERRQ_ZC_OMEM);
+	pthread_mutex_unlock(&sk->mu);
+}
+
 ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 {
 	struct udp_sock *us = udp_sk(sk);
@@ -365,9 +377,16 @@ ssize_t ns__udp_sendmsg(struct ns_sock *sk, const struct msghdr *m, int flags)
 		pthread_mutex_unlock(&sk->mu);
 		return err ? err : (ssize_t)total;
 	}
+	/* MSG_ZEROCOPY (SO_ZEROCOPY): a notification per datagram, option memory
+	 * first (Linux msg_zerocopy_alloc in __ip_append_data: ENOBUFS) */
+	bool zc = !err && (flags & NS_MSG_ZEROCOPY) && sk->zerocopy;   /* length counts the UDP header */
+	if (zc && !ns__errq_zc_charge_locked(sk))
+		err = -NS_ENOBUFS;
 	pthread_mutex_unlock(&sk->mu);
 	if (err)
 		return err;
 	err = xmit(sk, &p, m, NULL, total, true);
+	if (zc)
+		zc_done(sk, err >= 0);
 	return err < 0 ? err : (ssize_t)total;
 }

@@ -170,6 +170,30 @@ static void sc_zerocopy(struct diff_env *e)
 	O->close(e, a);
 }
 
+static void sc_udp_zerocopy(struct diff_env *e)
+{
+	int a = diff_socket(e, DIFF_A, e->family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int b = diff_socket(e, DIFF_B, e->family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = diff_addr(e, DIFF_PEER, diff_port(e, 4), &ss);
+	DIFF_RET(e, O->bind(e, b, (struct sockaddr *)&ss, sl));
+	static char buf[200];
+	DIFF_RET(e, O->sendto(e, a, buf, 100, NS_MSG_ZEROCOPY, (struct sockaddr *)&ss, sl));
+	diff_sync(e, 20 * MS);
+	read_errq(e, a, "udp no zc");
+	DIFF_RET(e, seti(e, a, SOL_SOCKET, NS_SO_ZEROCOPY, 1));
+	for (int i = 0; i < 3; i++)
+		DIFF_RET(e, O->sendto(e, a, buf, 100, NS_MSG_ZEROCOPY, (struct sockaddr *)&ss, sl));
+	DIFF_RET(e, O->sendto(e, a, buf, 0, NS_MSG_ZEROCOPY, (struct sockaddr *)&ss, sl));
+	diff_sync(e, 20 * MS);
+	DIFF_RET(e, O->poll(e, a) & NS_POLLERR);
+	read_errq(e, a, "udp merged");
+	read_errq(e, a, "udp empty");
+	DIFF_RET(e, O->sendto(e, a, buf, 100, NS_MSG_ZEROCOPY, (struct sockaddr *)&ss, sl));
+	diff_sync(e, 20 * MS);
+	read_errq(e, a, "udp next");
+}
+
 static void sc_timestamping_opt(struct diff_env *e)
 {
 	int t = S(e, DIFF_A);
@@ -288,6 +312,7 @@ static void sc_rx_timestamps(struct diff_env *e)
 static const struct diff_case cases[] = {
 	{ "zerocopy_opt", sc_zerocopy_opt, DIFF_V4 | DIFF_V6 },
 	{ "zerocopy", sc_zerocopy, DIFF_V4 | DIFF_V6 },
+	{ "udp_zerocopy", sc_udp_zerocopy, DIFF_V4 | DIFF_V6 },
 	{ "timestamping_opt", sc_timestamping_opt, DIFF_V4 | DIFF_V6 },
 	{ "tx_timestamps", sc_tx_timestamps, DIFF_V4 | DIFF_V6 },
 	{ "rx_timestamps", sc_rx_timestamps, DIFF_V4 | DIFF_V6 },
