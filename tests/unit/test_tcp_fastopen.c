@@ -356,7 +356,7 @@ static void test_ecn_negotiation_matrix(void **state)
 		for (int se = 0; se <= 2; se++) {
 			struct relay r;
 			relay_init(&r);
-			char v[4];
+			char v[16];
 			snprintf(v, sizeof(v), "%d", ce);
 			assert_int_equal(ns_sysctl_set(r.a.stk, "net.ipv4.tcp_ecn", v), 0);
 			snprintf(v, sizeof(v), "%d", se);
