@@ -228,6 +228,7 @@ void ns_pkt_unref(struct ns_pkt *p)
 		atomic_fetch_sub(&p->pool->live, 1);
 	}
 #ifdef NS_PKT_DEBUG
+	(void)cache_push; /* the debug list owns every packet: no per-thread cache */
 	dbg_unlink(DBG_OF(p));
 	free(DBG_OF(p));
 #else
